@@ -1,0 +1,12 @@
+"""rnnkit: recurrent neural networks you build yourself, in numpy, Numba and numba.cuda.
+
+    from rnnkit import LSTM
+    lstm = LSTM(input_size=10, hidden_size=20, backend="numpy")
+    output, h_n, c_n = lstm.forward(x)          # x (N, T, 10), batch-first
+
+The reference implementation of every course function lives in ``rnnkit.reference``.
+"""
+from rnnkit.layers import GRU, LSTM, RNN, Linear
+
+__version__ = "0.1.0"
+__all__ = ["RNN", "LSTM", "GRU", "Linear"]
