@@ -6,6 +6,7 @@
 
 The reference implementation of every course function lives in ``rnnkit.reference``.
 """
+from rnnkit import losses, optim
 from rnnkit.layers import GRU, LSTM, RNN, Linear
 
 __version__ = "0.1.0"

@@ -24,10 +24,11 @@ def check_array(name, a, ndim=None):
     return a
 
 
-def check_shape(name, a, expected, symbols):
+def check_shape(name, a, expected, symbols=None, note=""):
     """``a.shape`` must equal ``expected``; ``symbols`` spells it, e.g. ``"(4*H, H)"``."""
     if a.shape != tuple(expected):
-        raise ValueError(f"{name} must have shape {symbols} = {tuple(expected)}, got {a.shape}")
+        spelled = f"{symbols} = {tuple(expected)}" if symbols else str(tuple(expected))
+        raise ValueError(f"{name} must have shape {spelled}{note}, got {a.shape}")
 
 
 def check_finite(name, a):
@@ -64,7 +65,7 @@ def check_cell_args(cell, x, h, W_ih, W_hh, b_ih, b_hh, c=None, sequence=False, 
     if h.ndim != 2:
         raise ValueError(f"{h_name} must have shape (N, H), got {h.shape}")
     H = h.shape[1]
-    check_shape(h_name, h, (N, H), f"(N, H) with N = {N} from x and H = {H}")
+    check_shape(h_name, h, (N, H), "(N, H)", note=" (N from x)")
     G, g = GATES[cell], GATE_NAMES[cell]
     if c is not None:
         check_array(c_name, c)

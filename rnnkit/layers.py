@@ -48,7 +48,7 @@ class Module:
             raise KeyError(f"state dict does not match: missing {missing}, unexpected {unexpected}")
         for name, p in self.params.items():
             value = np.asarray(_as_numpy(state[name]))
-            check_shape(name, value, p.shape, str(p.shape))
+            check_shape(name, value, p.shape)
             check_finite(name, value)
             p[...] = value  # in place, so optimizers keep pointing at the same arrays
 
@@ -92,7 +92,7 @@ class _Recurrent(Module):
         if state is None:
             return np.zeros((L, N, H), dtype=self.dtype)
         check_array(name, state)
-        check_shape(name, state, (L, N, H), f"(num_layers, N, H) with N = {N} from x")
+        check_shape(name, state, (L, N, H), "(num_layers, N, H)", note=" (N from x)")
         if state.dtype != self.dtype:
             raise TypeError(f"{name} has dtype {state.dtype} but the layer uses {self.dtype}")
         return state
@@ -124,7 +124,7 @@ class _Recurrent(Module):
         if self._caches is None:
             raise RuntimeError("call forward() before backward()")
         check_array("d_output", d_output)
-        check_shape("d_output", d_output, self._out_shape, "(N, T, H) like the output")
+        check_shape("d_output", d_output, self._out_shape, "(N, T, H)", note=" (like the output)")
         L, (N, T, H) = self.num_layers, self._out_shape
         for name, d in (("d_h_n", d_h_n), ("d_c_n", d_c_n)):
             if d is not None:

@@ -26,6 +26,6 @@ def mse_loss(pred, target):
     """Mean squared error over all elements -> (loss, dpred)."""
     check_array("pred", pred)
     check_array("target", target)
-    check_shape("target", target, pred.shape, "like pred")
+    check_shape("target", target, pred.shape, note=" (like pred)")
     diff = pred - target
     return float(np.mean(diff**2)), (2 / diff.size) * diff

@@ -12,7 +12,7 @@ def temporal_affine_forward(h, W, b):
     check_array("h", h, ndim=3)
     check_array("W", W, ndim=2)
     V, H = W.shape[0], h.shape[2]
-    check_shape("W", W, (V, H), f"(V, H) with H = {H} from h")
+    check_shape("W", W, (V, H), "(V, H)", note=" (H from h)")
     check_array("b", b)
     check_shape("b", b, (V,), "(V,)")
     for name, a in (("h", h), ("W", W), ("b", b)):

@@ -1,0 +1,1 @@
+"""One module per `rnnkit` command: add_arguments(parser) and run(args)."""
