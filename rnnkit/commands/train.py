@@ -1,0 +1,113 @@
+"""Train a character-level language model with truncated BPTT.
+
+With no arguments: a char-LSTM (1 x 256 units, 64-d embedding) on the Python documentation that
+ships with CPython, windows of 64 characters in 32 parallel streams, Adam with a cosine learning
+rate, gradients clipped to norm 5, at most 10 minutes, on the numba backend. Validation loss
+(nats/char) and perplexity are printed as it goes, a checkpoint is saved at every validation,
+and the loss curve is saved as a PNG.
+
+examples:
+  rnnkit train                                     # the default char-LSTM
+  rnnkit train --corpus book.txt --cell gru --hidden-size 128 --minutes 5
+  rnnkit train --resume runs/charlm.npz --epochs 30   # continue a run exactly
+  rnnkit sample runs/charlm.npz --prefix "def " -n 300
+"""
+import dataclasses
+import json
+import os
+import sys
+
+from rnnkit.commands._backend import add_backend_argument, resolve_backend
+
+# flag -> (TrainConfig field, type, help)
+FLAGS = {
+    "--corpus": ("corpus", str, "'pydoc' (Python's documentation, default) or a UTF-8 text file"),
+    "--cell": ("cell", str, "rnn | lstm | gru"),
+    "--hidden-size": ("hidden_size", int, "units per recurrent layer"),
+    "--num-layers": ("num_layers", int, "stacked recurrent layers"),
+    "--embedding-dim": ("embedding_dim", int, "size of the character embedding (0: one-hot)"),
+    "--nonlinearity": ("nonlinearity", str, "tanh | relu (RNN only)"),
+    "--dtype": ("dtype", str, "float32 | float64"),
+    "--seq-len": ("seq_len", int, "T: characters per window (truncation length of BPTT)"),
+    "--batch-size": ("batch_size", int, "N: parallel streams per step"),
+    "--optimizer": ("optimizer", str, "adam | sgd"),
+    "--lr": ("lr", float, "(initial) learning rate"),
+    "--momentum": ("momentum", float, "SGD momentum"),
+    "--clip": ("clip", float, "max global gradient norm (0: no clipping)"),
+    "--schedule": ("schedule", str, "learning-rate schedule: constant | cosine | exponential"),
+    "--lr-min": ("lr_min", float, "final learning rate of the cosine schedule"),
+    "--lr-decay": ("lr_decay", float, "factor per epoch of the exponential schedule"),
+    "--epochs": ("epochs", int, "passes over the training text"),
+    "--max-steps": ("max_steps", int, "stop after this many steps (0: no limit)"),
+    "--minutes": ("max_minutes", float, "stop after this much training time (0: no limit)"),
+    "--val-fraction": ("val_fraction", float, "last part of the corpus kept for validation"),
+    "--eval-every": ("eval_every", int, "steps between validations"),
+    "--val-chars": ("val_chars", int, "validate on the first this many characters (0: all)"),
+    "--patience": ("patience", int, "stop after this many validations without improvement "
+                                    "(0: never)"),
+    "--seed": ("seed", int, "seed of the initial weights"),
+}
+DEFAULTS = {"max_minutes": 10.0}  # the command's defaults where they differ from TrainConfig's
+
+
+def add_arguments(parser):
+    from rnnkit.train import TrainConfig
+
+    defaults = {**dataclasses.asdict(TrainConfig()), **DEFAULTS}
+    for flag, (field, kind, text) in FLAGS.items():
+        parser.add_argument(flag, dest=field, type=kind, default=None,
+                            help=f"{text} (default: {defaults[field]})")
+    add_backend_argument(parser)
+    parser.add_argument("--out", default="runs/charlm.npz",
+                        help="checkpoint path; the loss curve goes next to it as .png "
+                             "(default: runs/charlm.npz)")
+    parser.add_argument("--resume", metavar="CHECKPOINT",
+                        help="continue the run saved in CHECKPOINT (flags given override its config)")
+    parser.add_argument("--sample", type=int, default=300, metavar="N",
+                        help="characters to sample at the end (default 300; 0: none)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args):
+    from rnnkit.train import TrainConfig, Trainer, sample
+
+    given = {field: getattr(args, field) for field, *_ in FLAGS.values()
+             if getattr(args, field) is not None}
+    backend = resolve_backend(args.backend)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    try:
+        if args.resume:
+            trainer = Trainer.resume(args.resume, backend=backend, checkpoint=args.out, **given)
+        else:
+            config = TrainConfig(**{**DEFAULTS, **given})
+            trainer = Trainer.from_config(config, backend=backend, checkpoint=args.out)
+    except (ValueError, FileNotFoundError, TypeError) as error:
+        print(f"rnnkit train: error: {error}", file=sys.stderr)
+        return 2
+    c, model = trainer.config, trainer.model
+    print(f"{c.cell.upper()} {c.num_layers}x{c.hidden_size}, {model.num_parameters():,} parameters, "
+          f"vocabulary {len(trainer.vocab)}, {trainer.batches.chars_per_epoch:,} training chars, "
+          f"{len(trainer.val_ids):,} validation chars; backend {backend}, {c.dtype}")
+
+    def log(r):
+        print(f"step {r['step']:6d}  epoch {r['epoch']:5.2f}  train {r['train_loss']:.3f}  "
+              f"val {r['val_loss']:.3f} nats/char (ppl {r['val_ppl']:.2f})  "
+              f"{r['chars_per_s']:,.0f} chars/s  {r['elapsed_s']:.0f} s", flush=True)
+
+    history = trainer.fit(progress=not args.no_progress, log=log)
+    path = trainer.save(args.out)
+    if history:
+        from rnnkit.plots import plot_loss_curves
+
+        png = os.path.splitext(args.out)[0] + ".png"
+        plot_loss_curves(history, png, title=f"char-{c.cell.upper()} on {c.corpus}")
+        with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+            json.dump({"config": dataclasses.asdict(c), "history": history}, f, indent=1)
+        print(f"best validation loss {trainer.best_val:.4f} nats/char "
+              f"(perplexity {min(1e300, 2.718281828459045 ** trainer.best_val):.2f}) "
+              f"after {trainer.step} steps, {trainer.elapsed:.0f} s; saved {path} and {png}")
+    if args.sample:
+        if trainer.best_params is not None:
+            model.load_state_dict(trainer.best_params)
+        print("\nsample (temperature 0.8):\n" + sample(model, "\n", args.sample, 0.8, seed=0))
+    return 0
