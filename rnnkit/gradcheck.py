@@ -33,7 +33,7 @@ TOLERANCE = 1e-6
 @dataclass
 class GradcheckRow:
     case: str            # e.g. "LSTM"
-    name: str            # "x", "h0", "c0", "W_ih", "W_hh", "b_ih", "b_hh"
+    name: str            # "x", "h0", "c0", "W_ih", "W_hh", "b_ih", "b_hh" (or a model parameter)
     shape: tuple
     scaled_error: float  # max|analytic - numerical| / max|numerical| (decides PASS)
     rel_error: float     # CS231n's elementwise relative error (for comparison)
@@ -87,11 +87,40 @@ def check_case(cell, options, backend="numpy", N=2, T=3, D=4, H=5, seed=0, h=1e-
     return results
 
 
-def gradcheck(backend="numpy", seed=0, cases=CASES, tolerance=TOLERANCE):
-    """Check every case; returns a list of GradcheckRow (PASS when scaled_error <= tolerance)."""
+def check_char_lm(backend="numpy", N=2, T=4, V=6, H=5, seed=0, h=1e-5):
+    """[(name, analytic, numerical)] for every parameter of a 2-layer char-LSTM language model
+    (embedding -> LSTM -> Linear -> softmax cross-entropy), the whole model the trainer uses."""
+    from rnnkit.losses import softmax_cross_entropy
+    from rnnkit.model import CharLM
+
+    rng = np.random.default_rng(seed)
+    model = CharLM(V, H, num_layers=2, cell="lstm", embedding_dim=3, dtype=np.float64,
+                   backend=backend, seed=seed)
+    x, y = rng.integers(0, V, (N, T)), rng.integers(0, V, (N, T))
+    state = model.initial_state(N)
+    state = (rng.standard_normal(state[0].shape) * 0.5, rng.standard_normal(state[1].shape) * 0.5)
+
+    def loss(_):
+        return softmax_cross_entropy(model.forward(x, state)[0], y)[0]
+
+    scores, _ = model.forward(x, state)
+    grads = model.backward(softmax_cross_entropy(scores, y)[1])
+    return [(name, grads[name], eval_numerical_gradient(loss, p, h=h))
+            for name, p in model.parameters().items()]
+
+
+def gradcheck(backend="numpy", seed=0, cases=CASES, tolerance=TOLERANCE, char_lm=True):
+    """Check every case (and the char-LM if ``char_lm``); returns a list of GradcheckRow.
+
+    A row passes when its scaled_error <= tolerance.
+    """
     rows = []
-    for case, cell, options in cases:
-        for name, analytic, numerical in check_case(cell, options, backend=backend, seed=seed):
+    checks = [(case, lambda cell=cell, options=options: check_case(
+        cell, options, backend=backend, seed=seed)) for case, cell, options in cases]
+    if char_lm:
+        checks.append(("char-LM 2xLSTM", lambda: check_char_lm(backend, seed=seed)))
+    for case, check in checks:
+        for name, analytic, numerical in check():
             if analytic.shape != numerical.shape:
                 raise ValueError(f"{case}: d{name} has shape {analytic.shape}, "
                                  f"expected {numerical.shape}")
@@ -103,11 +132,11 @@ def gradcheck(backend="numpy", seed=0, cases=CASES, tolerance=TOLERANCE):
 
 def format_table(rows, tolerance=TOLERANCE):
     """A fixed-width text table, one line per checked array."""
-    header = (f"{'case':<22} {'array':<5} {'shape':<10} {'scaled_error':>12} "
+    header = (f"{'case':<22} {'array':<18} {'shape':<10} {'scaled_error':>12} "
               f"{'rel_error':>10}  result (tolerance {tolerance:g})")
     lines = [header, "-" * len(header)]
     for r in rows:
         shape = "x".join(map(str, r.shape))
-        lines.append(f"{r.case:<22} {r.name:<5} {shape:<10} {r.scaled_error:>12.2e} "
+        lines.append(f"{r.case:<22} {r.name:<18} {shape:<10} {r.scaled_error:>12.2e} "
                      f"{r.rel_error:>10.2e}  {'PASS' if r.passed else 'FAIL'}")
     return "\n".join(lines)

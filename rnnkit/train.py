@@ -110,13 +110,13 @@ def build_optimizer(config, params):
     return SGD(params, lr=config.lr, momentum=config.momentum)
 
 
-def learning_rate(config, step, total_steps, steps_per_epoch):
-    """The learning rate for (0-based) ``step``."""
+def learning_rate(config, progress, epoch):
+    """The learning rate at ``progress`` in [0, 1] of the run, during (0-based) ``epoch``."""
     if config.schedule == "cosine":
-        progress = min(step / max(total_steps, 1), 1.0)
+        progress = min(max(progress, 0.0), 1.0)
         return config.lr_min + 0.5 * (config.lr - config.lr_min) * (1 + math.cos(math.pi * progress))
     if config.schedule == "exponential":
-        return config.lr * config.lr_decay ** (step // steps_per_epoch)
+        return config.lr * config.lr_decay ** epoch
     return config.lr
 
 
@@ -176,11 +176,22 @@ class Trainer:
         grads = self.model.backward(dscores)
         if config.clip:
             grads, _ = clip_grad_norm(grads, config.clip)
-        self.optimizer.lr = learning_rate(config, self.step, self.total_steps, len(self.batches))
+        self.optimizer.lr = learning_rate(config, self.progress(), self.epoch)
         self.optimizer.step(grads)
         self.state = state  # carried to the next window; its gradient was not propagated
         self.step += 1
         return loss
+
+    def progress(self):
+        """How far the run is, in [0, 1]: by steps, or by time when that limit comes first.
+
+        (With a time limit the schedule depends on the machine's speed, so such a run is not
+        bit-for-bit reproducible; without one it is.)
+        """
+        progress = self.step / max(self.total_steps, 1)
+        if self.config.max_minutes:
+            progress = max(progress, self.elapsed / (60 * self.config.max_minutes))
+        return progress
 
     def evaluate(self, ids=None):
         """(mean loss in nats/char, perplexity) of the model on ids (default: validation text)."""
@@ -204,8 +215,10 @@ class Trainer:
         start_elapsed = self.elapsed
         try:
             last = self.total_steps if stop_after is None else min(stop_after, self.total_steps)
+            out_of_time = False
             while self.step < last and not self.stopped:
                 if config.max_minutes and self.elapsed >= 60 * config.max_minutes:
+                    out_of_time = True
                     break
                 x, y = self.batches[self.batch_index]
                 loss = self.train_step(x, y)
@@ -232,6 +245,12 @@ class Trainer:
                     if log:
                         log(record)
                     chars_since, timer = 0, time.perf_counter()
+            validated = self.history and self.history[-1]["step"] == self.step
+            if out_of_time and self.step and not validated:
+                # the time limit ended the run between validations: validate its final state
+                record = self._validate(chars_since / max(time.perf_counter() - timer, 1e-9))
+                if log:
+                    log(record)
         finally:
             bar.close()
         return self.history

@@ -12,7 +12,7 @@ def add_backend_argument(parser, default=DEFAULT_BACKEND):
                              "falls back to numpy with a note if numba's are not installed)")
 
 
-def resolve_backend(name, stream=sys.stderr):
+def resolve_backend(name, stream=None):
     """``name`` if it can be imported; for the default numba, fall back to numpy with a note."""
     try:
         get_backend(name)
@@ -21,5 +21,5 @@ def resolve_backend(name, stream=sys.stderr):
         if name != "numba":
             raise
         print(f"note: the numba backend is not available ({error}); using numpy instead",
-              file=stream)
+              file=stream or sys.stderr)
         return "numpy"

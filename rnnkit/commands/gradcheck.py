@@ -9,6 +9,8 @@ examples:
   rnnkit gradcheck                   # the numpy reference
   rnnkit gradcheck --backend numba   # the Numba CPU kernels
 """
+import sys
+
 from rnnkit.commands._backend import add_backend_argument, resolve_backend
 
 
@@ -23,7 +25,8 @@ def run(args):
     from rnnkit.gradcheck import format_table, gradcheck
 
     if args.tolerance <= 0:
-        raise SystemExit("rnnkit gradcheck: error: --tolerance must be positive")
+        print("rnnkit gradcheck: error: --tolerance must be positive", file=sys.stderr)
+        return 2
     backend = resolve_backend(args.backend)
     print(f"gradient check of backend {backend!r} (float64, central differences, h = 1e-5)\n")
     rows = gradcheck(backend=backend, seed=args.seed, tolerance=args.tolerance)

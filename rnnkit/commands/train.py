@@ -9,7 +9,8 @@ and the loss curve is saved as a PNG.
 examples:
   rnnkit train                                     # the default char-LSTM
   rnnkit train --corpus book.txt --cell gru --hidden-size 128 --minutes 5
-  rnnkit train --resume runs/charlm.npz --epochs 30   # continue a run exactly
+  rnnkit train --resume runs/charlm.npz              # continue exactly where it stopped
+  rnnkit train --resume runs/charlm.npz --minutes 20 # ... a run that hit its time limit
   rnnkit sample runs/charlm.npz --prefix "def " -n 300
 """
 import dataclasses
@@ -19,33 +20,34 @@ import sys
 
 from rnnkit.commands._backend import add_backend_argument, resolve_backend
 
-# flag -> (TrainConfig field, type, help)
+# flag -> (TrainConfig field, type, help, metavar or choices)
 FLAGS = {
-    "--corpus": ("corpus", str, "'pydoc' (Python's documentation, default) or a UTF-8 text file"),
-    "--cell": ("cell", str, "rnn | lstm | gru"),
-    "--hidden-size": ("hidden_size", int, "units per recurrent layer"),
-    "--num-layers": ("num_layers", int, "stacked recurrent layers"),
-    "--embedding-dim": ("embedding_dim", int, "size of the character embedding (0: one-hot)"),
-    "--nonlinearity": ("nonlinearity", str, "tanh | relu (RNN only)"),
-    "--dtype": ("dtype", str, "float32 | float64"),
-    "--seq-len": ("seq_len", int, "T: characters per window (truncation length of BPTT)"),
-    "--batch-size": ("batch_size", int, "N: parallel streams per step"),
-    "--optimizer": ("optimizer", str, "adam | sgd"),
-    "--lr": ("lr", float, "(initial) learning rate"),
-    "--momentum": ("momentum", float, "SGD momentum"),
-    "--clip": ("clip", float, "max global gradient norm (0: no clipping)"),
-    "--schedule": ("schedule", str, "learning-rate schedule: constant | cosine | exponential"),
-    "--lr-min": ("lr_min", float, "final learning rate of the cosine schedule"),
-    "--lr-decay": ("lr_decay", float, "factor per epoch of the exponential schedule"),
-    "--epochs": ("epochs", int, "passes over the training text"),
-    "--max-steps": ("max_steps", int, "stop after this many steps (0: no limit)"),
-    "--minutes": ("max_minutes", float, "stop after this much training time (0: no limit)"),
-    "--val-fraction": ("val_fraction", float, "last part of the corpus kept for validation"),
-    "--eval-every": ("eval_every", int, "steps between validations"),
-    "--val-chars": ("val_chars", int, "validate on the first this many characters (0: all)"),
+    "--corpus": ("corpus", str, "'pydoc' (Python's documentation) or a UTF-8 text file", "TEXT"),
+    "--cell": ("cell", str, "recurrent cell", ("rnn", "lstm", "gru")),
+    "--hidden-size": ("hidden_size", int, "units per recurrent layer", "H"),
+    "--num-layers": ("num_layers", int, "stacked recurrent layers", "L"),
+    "--embedding-dim": ("embedding_dim", int, "size of the character embedding (0: one-hot)", "E"),
+    "--nonlinearity": ("nonlinearity", str, "RNN only", ("tanh", "relu")),
+    "--dtype": ("dtype", str, "floating-point type", ("float32", "float64")),
+    "--seq-len": ("seq_len", int, "characters per window (truncation length of BPTT)", "T"),
+    "--batch-size": ("batch_size", int, "parallel streams per step", "N"),
+    "--optimizer": ("optimizer", str, "optimizer", ("adam", "sgd")),
+    "--lr": ("lr", float, "(initial) learning rate", "LR"),
+    "--momentum": ("momentum", float, "SGD momentum", "M"),
+    "--clip": ("clip", float, "max global gradient norm (0: no clipping)", "NORM"),
+    "--schedule": ("schedule", str, "learning-rate schedule", ("constant", "cosine", "exponential")),
+    "--lr-min": ("lr_min", float, "final learning rate of the cosine schedule", "LR"),
+    "--lr-decay": ("lr_decay", float, "factor per epoch of the exponential schedule", "F"),
+    "--epochs": ("epochs", int, "passes over the training text", "E"),
+    "--max-steps": ("max_steps", int, "stop after this many steps (0: no limit)", "S"),
+    "--minutes": ("max_minutes", float, "stop after this much training time (0: no limit); "
+                                        "the cosine schedule then runs over this time", "MIN"),
+    "--val-fraction": ("val_fraction", float, "last part of the corpus kept for validation", "F"),
+    "--eval-every": ("eval_every", int, "steps between validations", "S"),
+    "--val-chars": ("val_chars", int, "validate on the first this many characters (0: all)", "C"),
     "--patience": ("patience", int, "stop after this many validations without improvement "
-                                    "(0: never)"),
-    "--seed": ("seed", int, "seed of the initial weights"),
+                                    "(0: never)", "P"),
+    "--seed": ("seed", int, "seed of the initial weights", "SEED"),
 }
 DEFAULTS = {"max_minutes": 10.0}  # the command's defaults where they differ from TrainConfig's
 
@@ -54,8 +56,9 @@ def add_arguments(parser):
     from rnnkit.train import TrainConfig
 
     defaults = {**dataclasses.asdict(TrainConfig()), **DEFAULTS}
-    for flag, (field, kind, text) in FLAGS.items():
-        parser.add_argument(flag, dest=field, type=kind, default=None,
+    for flag, (field, kind, text, shape) in FLAGS.items():
+        extra = {"choices": shape} if isinstance(shape, tuple) else {"metavar": shape}
+        parser.add_argument(flag, dest=field, type=kind, default=None, **extra,
                             help=f"{text} (default: {defaults[field]})")
     add_backend_argument(parser)
     parser.add_argument("--out", default="runs/charlm.npz",
@@ -94,7 +97,12 @@ def run(args):
               f"val {r['val_loss']:.3f} nats/char (ppl {r['val_ppl']:.2f})  "
               f"{r['chars_per_s']:,.0f} chars/s  {r['elapsed_s']:.0f} s", flush=True)
 
-    history = trainer.fit(progress=not args.no_progress, log=log)
+    try:
+        history = trainer.fit(progress=not args.no_progress, log=log)
+    except KeyboardInterrupt:
+        # keep what was learnt: `rnnkit train --resume` continues from here
+        print(f"\ninterrupted at step {trainer.step}; saved {trainer.save(args.out)}")
+        return 130
     path = trainer.save(args.out)
     if history:
         from rnnkit.plots import plot_loss_curves

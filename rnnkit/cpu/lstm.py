@@ -11,71 +11,128 @@ What changes relative to the reference (the equations do not):
    dh_{t-1} = da_t W_hh); dx, dW_ih, dW_hh and the biases' gradients are sums over time steps,
    done afterwards as single large matrix products over all T·N rows.
 5. Nothing is allocated inside the time loop; every buffer is passed in.
+6. Large sequences split the hidden units between threads (rnnkit/cpu/_blocks.py says why that
+   axis); small ones run the serial kernel, where starting threads would cost more than it saves.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from rnnkit._checks import check_cell_args, check_upstream
+from rnnkit.cpu._blocks import blas_single_thread, split_columns, split_rows, threads_for
 from rnnkit.cpu._buffers import empty
 from rnnkit.cpu._hoisted import (batch_first, bias_gradient, input_gradient, input_projection,
                                  states, time_major, weight_gradient)
 from rnnkit.cpu._math import KERNEL_OPTIONS, matmul, sigmoid, tanh
 
 
-@njit(**KERNEL_OPTIONS)
-def lstm_forward_kernel(xp, W_hhT, hs, cs, ifgo, a):
-    """The recurrence. xp (T, N, 4H): input projection with both biases; W_hhT (H, 4H).
+@njit(error_model="numpy")
+def _forward_block(p, t, xp, W_blocks, hs, cs, ifgo, a):
+    """Step t for the hidden units of block p (see the drivers below for the shapes)."""
+    N, H = hs.shape[1], hs.shape[2]
+    Hb = W_blocks.shape[2] // 4
+    a_p = a[p]
+    matmul(hs[t], W_blocks[p], a_p)  # h_{t-1} W_hhᵀ for this block's units: (N, 4·Hb)
+    j0 = p * Hb
+    for n in range(N):
+        for u in range(min(Hb, H - j0)):
+            j = j0 + u
+            i = sigmoid(xp[t, n, j] + a_p[n, u])
+            f = sigmoid(xp[t, n, H + j] + a_p[n, Hb + u])
+            g = tanh(xp[t, n, 2 * H + j] + a_p[n, 2 * Hb + u])
+            o = sigmoid(xp[t, n, 3 * H + j] + a_p[n, 3 * Hb + u])
+            c = f * cs[t, n, j] + i * g
+            cs[t + 1, n, j] = c
+            hs[t + 1, n, j] = o * tanh(c)
+            ifgo[t, n, j] = i
+            ifgo[t, n, H + j] = f
+            ifgo[t, n, 2 * H + j] = g
+            ifgo[t, n, 3 * H + j] = o
 
+
+@njit(**KERNEL_OPTIONS)
+def lstm_forward_serial(xp, W_blocks, hs, cs, ifgo, a):
+    """The recurrence. xp (T, N, 4H): input projection with both biases.
+
+    W_blocks (P, H, 4·Hb): W_hhᵀ split by hidden units (rnnkit/cpu/_blocks.py).
     hs, cs (T+1, N, H) hold h0, c0 at index 0; the kernel fills 1..T.
     ifgo (T, N, 4H): gate activations i | f | g | o, saved for the backward pass.
-    a (N, 4H): scratch for h_{t-1} W_hhᵀ.
+    a (P, N, 4·Hb): scratch for h_{t-1} W_hhᵀ.
     """
-    T, N, H = xp.shape[0], xp.shape[1], hs.shape[2]
-    for t in range(T):
-        matmul(hs[t], W_hhT, a)
-        for n in range(N):
-            for j in range(H):
-                i = sigmoid(xp[t, n, j] + a[n, j])
-                f = sigmoid(xp[t, n, H + j] + a[n, H + j])
-                g = tanh(xp[t, n, 2 * H + j] + a[n, 2 * H + j])
-                o = sigmoid(xp[t, n, 3 * H + j] + a[n, 3 * H + j])
-                c = f * cs[t, n, j] + i * g
-                cs[t + 1, n, j] = c
-                hs[t + 1, n, j] = o * tanh(c)
-                ifgo[t, n, j] = i
-                ifgo[t, n, H + j] = f
-                ifgo[t, n, 2 * H + j] = g
-                ifgo[t, n, 3 * H + j] = o
+    for t in range(xp.shape[0]):
+        for p in range(W_blocks.shape[0]):
+            _forward_block(p, t, xp, W_blocks, hs, cs, ifgo, a)
+
+
+@njit(parallel=True, **KERNEL_OPTIONS)
+def lstm_forward_parallel(xp, W_blocks, hs, cs, ifgo, a):
+    """lstm_forward_serial with one thread per block of hidden units."""
+    for t in range(xp.shape[0]):
+        for p in prange(W_blocks.shape[0]):
+            _forward_block(p, t, xp, W_blocks, hs, cs, ifgo, a)
+
+
+@njit(error_model="numpy")
+def _backward_block(p, t, dh, W_blocks, cs, ifgo, da, da_p, dh_part, dh_t, dc):
+    """Step t of BPTT for the hidden units of block p."""
+    N, H = dh.shape[1], dh.shape[2]
+    Hb = W_blocks.shape[1] // 4
+    P = W_blocks.shape[0]
+    one = dh.dtype.type(1)
+    j0 = p * Hb
+    units = max(min(Hb, H - j0), 0)
+    # h_t feeds the loss at t and step t+1, whose gradient is the sum of every block's part
+    prev = (t + 1) % 2
+    for n in range(N):
+        for u in range(units):
+            dh_t[p, n, u] = dh[t, n, j0 + u]
+        for q in range(P):
+            for u in range(units):
+                dh_t[p, n, u] += dh_part[prev, q, n, j0 + u]
+    for n in range(N):
+        for u in range(units):
+            j = j0 + u
+            i, f = ifgo[t, n, j], ifgo[t, n, H + j]
+            g, o = ifgo[t, n, 2 * H + j], ifgo[t, n, 3 * H + j]
+            tanh_c = tanh(cs[t + 1, n, j])
+            dh_tj = dh_t[p, n, u]
+            # c_t reaches the loss directly (dc, from step t+1) and through h_t = o ⊙ tanh(c_t)
+            dc_t = dc[n, j] + dh_tj * o * (one - tanh_c * tanh_c)
+            dc[n, j] = dc_t * f
+            da_i = dc_t * g * i * (one - i)
+            da_f = dc_t * cs[t, n, j] * f * (one - f)
+            da_g = dc_t * i * (one - g * g)
+            da_o = dh_tj * tanh_c * o * (one - o)
+            da[t, n, j], da[t, n, H + j] = da_i, da_f
+            da[t, n, 2 * H + j], da[t, n, 3 * H + j] = da_g, da_o
+            da_p[p, n, u], da_p[p, n, Hb + u] = da_i, da_f
+            da_p[p, n, 2 * Hb + u], da_p[p, n, 3 * Hb + u] = da_g, da_o
+        for u in range(units, Hb):  # padding units of the last block: no gradient
+            for k in range(4):
+                da_p[p, n, k * Hb + u] = 0
+    # this block's share of dh_{t-1} = da_t W_hh
+    matmul(da_p[p], W_blocks[p], dh_part[t % 2, p])
 
 
 @njit(**KERNEL_OPTIONS)
-def lstm_backward_kernel(dh, dc_n, W_hh, cs, ifgo, da, dh_prev, dc_prev):
-    """BPTT. dh (T, N, H) upstream gradient of every h_t; dc_n (N, H) that of c_T.
+def lstm_backward_serial(dh, W_blocks, cs, ifgo, da, da_p, dh_part, dh_t, dc):
+    """BPTT. dh (T, N, H): upstream gradient of every h_t; dc (N, H) holds dc_n on entry.
 
-    Fills da (T, N, 4H), the gradient of the gate pre-activations, and leaves dh0 in dh_prev
-    and dc0 in dc_prev (both (N, H)).
+    W_blocks (P, 4·Hb, H): W_hh split by hidden units. Fills da (T, N, 4H), the gradient of the
+    gate pre-activations. dh_part (2, P, N, H): each block's share of dh_{t-1} (two copies: one
+    read, one written, swapping every step); dh_part[T % 2] must be zero on entry. On exit
+    dh0 = dh_part[0].sum(0) and dc holds dc0. da_p (P, N, 4·Hb), dh_t (P, N, Hb): scratch.
     """
-    T, N, H = dh.shape
-    one = dh.dtype.type(1)
-    for n in range(N):
-        for j in range(H):
-            dh_prev[n, j] = 0
-            dc_prev[n, j] = dc_n[n, j]
-    for t in range(T - 1, -1, -1):
-        for n in range(N):
-            for j in range(H):
-                i, f = ifgo[t, n, j], ifgo[t, n, H + j]
-                g, o = ifgo[t, n, 2 * H + j], ifgo[t, n, 3 * H + j]
-                tanh_c = tanh(cs[t + 1, n, j])
-                # h_t feeds the loss at t and step t+1; c_t reaches the loss through h_t too
-                dh_t = dh[t, n, j] + dh_prev[n, j]
-                dc = dc_prev[n, j] + dh_t * o * (one - tanh_c * tanh_c)
-                dc_prev[n, j] = dc * f
-                da[t, n, j] = dc * g * i * (one - i)
-                da[t, n, H + j] = dc * cs[t, n, j] * f * (one - f)
-                da[t, n, 2 * H + j] = dc * i * (one - g * g)
-                da[t, n, 3 * H + j] = dh_t * tanh_c * o * (one - o)
-        matmul(da[t], W_hh, dh_prev)
+    for t in range(dh.shape[0] - 1, -1, -1):
+        for p in range(W_blocks.shape[0]):
+            _backward_block(p, t, dh, W_blocks, cs, ifgo, da, da_p, dh_part, dh_t, dc)
+
+
+@njit(parallel=True, **KERNEL_OPTIONS)
+def lstm_backward_parallel(dh, W_blocks, cs, ifgo, da, da_p, dh_part, dh_t, dc):
+    """lstm_backward_serial with one thread per block of hidden units."""
+    for t in range(dh.shape[0] - 1, -1, -1):
+        for p in prange(W_blocks.shape[0]):
+            _backward_block(p, t, dh, W_blocks, cs, ifgo, da, da_p, dh_part, dh_t, dc)
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
@@ -84,12 +141,17 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         c0 = np.zeros_like(h0)
     N, D, H = check_cell_args("lstm", x, h0, W_ih, W_hh, b_ih, b_hh, c=c0, sequence=True,
                               h_name="h0", c_name="c0")
-    T = x.shape[1]
+    T, dtype = x.shape[1], x.dtype
+    P = threads_for(N, H, 4)
     x_tm = time_major(x)
     xp = input_projection(x_tm, W_ih, b_ih + b_hh)
     hs, cs = states(h0, T, c0)
-    ifgo = empty((T, N, 4 * H), x.dtype)
-    lstm_forward_kernel(xp, np.ascontiguousarray(W_hh.T), hs, cs, ifgo, empty((N, 4 * H), x.dtype))
+    ifgo = empty((T, N, 4 * H), dtype)
+    W_blocks = split_columns(W_hh, 4, P)
+    a = empty((P, N, W_blocks.shape[2]), dtype)
+    kernel = lstm_forward_parallel if P > 1 else lstm_forward_serial
+    with blas_single_thread(P > 1):
+        kernel(xp, W_blocks, hs, cs, ifgo, a)
     return batch_first(hs[1:]), (x_tm, hs, cs, ifgo, W_ih, W_hh)
 
 
@@ -102,14 +164,23 @@ def lstm_backward(dh, cache, dc_n=None):
     """BPTT, as rnnkit.reference.lstm_backward -> dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh."""
     x_tm, hs, cs, ifgo, W_ih, W_hh = cache
     T, N, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
-    check_upstream("dh", dh, (N, T, H), "(N, T, H)", hs.dtype)
+    dtype = hs.dtype
+    check_upstream("dh", dh, (N, T, H), "(N, T, H)", dtype)
     if dc_n is None:
-        dc_n = np.zeros((N, H), hs.dtype)
+        dc = np.zeros((N, H), dtype)
     else:
-        check_upstream("dc_n", dc_n, (N, H), "(N, H)", hs.dtype)
-    da = empty((T, N, 4 * H), hs.dtype)
-    dh0, dc0 = empty((N, H), hs.dtype), empty((N, H), hs.dtype)
-    lstm_backward_kernel(time_major(dh), dc_n, W_hh, cs, ifgo, da, dh0, dc0)
+        check_upstream("dc_n", dc_n, (N, H), "(N, H)", dtype)
+        dc = dc_n.copy()
+    P = threads_for(N, H, 4)
+    W_blocks = split_rows(W_hh, 4, P)
+    Hb = W_blocks.shape[1] // 4
+    da = empty((T, N, 4 * H), dtype)
+    dh_part = empty((2, P, N, H), dtype)
+    dh_part[T % 2] = 0  # nothing flows back into the last step from the future
+    kernel = lstm_backward_parallel if P > 1 else lstm_backward_serial
+    with blas_single_thread(P > 1):
+        kernel(time_major(dh), W_blocks, cs, ifgo, da, empty((P, N, 4 * Hb), dtype), dh_part,
+               empty((P, N, Hb), dtype), dc)
     db = bias_gradient(da)
-    return (input_gradient(da, W_ih), dh0, dc0, weight_gradient(da, x_tm),
+    return (input_gradient(da, W_ih), dh_part[0].sum(axis=0), dc, weight_gradient(da, x_tm),
             weight_gradient(da, hs[:-1]), db, db.copy())

@@ -6,6 +6,7 @@ The tests switch it on; it costs one extra fill per buffer.
 """
 import math
 
+import numpy as np
 from numba import cuda
 
 POISON = False
@@ -55,5 +56,4 @@ def zeros(shape, dtype):
 
 def to_device(a):
     """Copy a host array to the device as a C-contiguous array."""
-    import numpy as np
     return cuda.to_device(np.ascontiguousarray(a))

@@ -4,7 +4,7 @@ An exercise is described by its argument names, its output names, and (for a bac
 forward whose cache it consumes. Shapes are spelled with the symbols of DESIGN.md:
 N batch, T time, D input, H hidden, V vocabulary, G gates (1 RNN, 4 LSTM, 3 GRU).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: scaled error (max|yours - expected| / max|expected|) accepted for students' float64 code
 TOLERANCE = 1e-7
@@ -27,7 +27,6 @@ class Exercise:
     forward: str = None    # for a backward: the exercise whose cache it takes
     sequence: bool = False
     tolerance: float = TOLERANCE
-    extra: dict = field(default_factory=dict)
 
     @property
     def is_backward(self):

@@ -42,11 +42,17 @@ def _call(who, func, args, kwargs, where):
         raise StudentCrash(f"{who} is not implemented yet (it raises NotImplementedError).",
                            not_implemented=True) from exc
     except Exception as exc:  # the student's bug: report it with their traceback
+        hint = ""
+        if isinstance(exc, ValueError) and ("matmul" in str(exc) or "aligned" in str(exc)):
+            hint = ("\nHint: a matrix product got shapes that do not fit. In PyTorch's layout "
+                    "W_ih is (G*H, D) and W_hh is (G*H, H), so the forward uses x @ W_ih.T and "
+                    "h @ W_hh.T; print the shapes of both operands.")
         raise StudentCrash(f"{who} raised {type(exc).__name__} {where}:\n"
-                           f"{_student_traceback(exc)}") from exc
+                           f"{_student_traceback(exc)}{hint}") from exc
 
 
-def forward_kwargs(exercise, variant, pass_variant):
+def forward_kwargs(variant, pass_variant):
+    """Options go to the student's forward only when the test gave them explicitly."""
     return dict(variant) if pass_variant else {}
 
 
@@ -70,7 +76,7 @@ def run_student(exercise, func, inputs, variant, pass_variant=False, forward=Non
         fwd = EXERCISES[exercise.forward]
         args = [inputs[a] for a in fwd.args]
         result = _call(fwd.name + " (given as forward=)", forward, args,
-                       forward_kwargs(fwd, variant, pass_variant), where)
+                       forward_kwargs(variant, pass_variant), where)
         result = _unpack(fwd.name, result, fwd.n_returned, fwd.outputs + ("cache",))
         cache = result[-1]
         upstream = [inputs[a] for a in exercise.args]
@@ -78,7 +84,7 @@ def run_student(exercise, func, inputs, variant, pass_variant=False, forward=Non
     else:
         args = [inputs[a] for a in exercise.args]
         result = _call(exercise.name, func, args,
-                       forward_kwargs(exercise, variant, pass_variant), where)
+                       forward_kwargs(variant, pass_variant), where)
     names = exercise.outputs + (("cache",) if exercise.returns_cache else ())
     values = _unpack(exercise.name, result, exercise.n_returned, names)
     return dict(zip(exercise.outputs, values[:len(exercise.outputs)]))
@@ -162,8 +168,9 @@ def validate_student(exercise, raw, expected, case):
             if v.shape != exp.shape:
                 spelled = sym.get(key.split("[")[0], "")
                 spelled = f"{spelled} = " if spelled and spelled != "x.shape" else ""
+                hint = _shape_hint(key, v.shape, exp.shape, case.sizes)
                 raise Problem(f"{who} returned {key} with shape {v.shape}; expected "
-                              f"{spelled}{exp.shape}.{_shape_hint(key, v.shape, exp.shape, case.sizes)}")
+                              f"{spelled}{exp.shape}.{hint}")
             if v.dtype != np.float64:
                 raise Problem(f"{who} returned {key} with dtype {v.dtype}; expected float64 "
                               "(keep the inputs' dtype: do not cast).")

@@ -124,8 +124,8 @@ CELLS = [
     \qquad t = 1, \dots, T,$$
 
     starting from a given $h_0$ of shape $(N, H)$. Return all the hidden states stacked
-    batch-first, `h` of shape $(N, T, H)$ with `h[:, t]` $= h_{t+1}$ in the math's 1-based
-    numbering (note: $h_0$ itself is *not* part of the output, as in PyTorch).
+    batch-first, `h` of shape $(N, T, H)$, where `h[:, t]` is the state right after reading
+    `x[:, t]` (so $h_0$ itself is *not* part of the output, as in PyTorch).
 
     Use your `rnn_step_forward`: one call per step, in a Python loop over $t$. The loop over time
     cannot be vectorised — step $t$ needs the result of step $t-1$ — which is exactly why RNNs

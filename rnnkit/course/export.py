@@ -1,0 +1,66 @@
+"""grades.csv and the score table: every submission, its score, and whether to look at it."""
+import csv
+import json
+
+from rnnkit.course.paths import GRADES_FILE, STATUS_FILE
+
+COLUMNS = ["student", "assignment", "score", "max_score", "status", "problems"]
+
+
+def rows(root):
+    """One row per (student, assignment) of the last autograde, from its status file.
+
+    The scores were read from the gradebook right after grading; a submission that could not
+    be graded has an empty score (never 0, never an old grade) and status ``failed``.
+    """
+    status_path = root / STATUS_FILE
+    status = json.loads(status_path.read_text()) if status_path.exists() else {}
+    table = []
+    for key, r in sorted(status.items()):
+        if not r.get("ok"):
+            state, problems, score, max_score = "failed", r.get("reason") or "", "", ""
+        else:
+            state = "flagged" if r.get("flags") else "ok"
+            problems = "; ".join(r.get("flags", []))
+            score, max_score = f"{r['score']:g}", f"{r['max_score']:g}"
+        table.append({"student": r["student"], "assignment": r["assignment"], "score": score,
+                      "max_score": max_score, "status": state, "problems": problems})
+    return table
+
+
+def export(root, log=print):
+    table = rows(root)
+    path = root / GRADES_FILE
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(table)
+    log(f"wrote {path} ({len(table)} rows)")
+    return table
+
+
+def score_table(table):
+    """A student x assignment table of scores, with FAILED/FLAGGED marks and the reasons below."""
+    students = sorted({r["student"] for r in table})
+    names = sorted({r["assignment"] for r in table})
+    cell = {(r["student"], r["assignment"]): r for r in table}
+    width = max([len(n) for n in names] + [12])
+    lines = ["student".ljust(10) + "".join(n.rjust(width + 2) for n in names)]
+    notes = []
+    for s in students:
+        line = s.ljust(10)
+        for n in names:
+            r = cell.get((s, n))
+            if r is None:
+                text = "-"
+            elif r["status"] == "failed":
+                text = "FAILED"
+                notes.append(f"{s}/{n}: could not be graded: {r['problems']}")
+            else:
+                text = f"{r['score']}/{r['max_score']}"
+                if r["status"] == "flagged":
+                    text += " FLAG"
+                    notes.append(f"{s}/{n}: flagged: {r['problems']}")
+            line += text.rjust(width + 2)
+        lines.append(line)
+    return "\n".join(lines + ([""] + notes if notes else []))

@@ -1,0 +1,26 @@
+"""A throw-away copy of the course (config + source) in which to release or grade."""
+import shutil
+import subprocess
+import sys
+
+from rnnkit.course.paths import nbgrader_env
+
+
+def copy_course(root, target):
+    """Copy nbgrader_config.py and source/ of ``root`` to ``target`` (a new course directory)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "nbgrader_config.py", target / "nbgrader_config.py")
+    shutil.copytree(root / "source", target / "source", dirs_exist_ok=True)
+    return target
+
+
+def run_release(course):
+    """Release every assignment of ``course`` in a subprocess (nbgrader changes the cwd)."""
+    subprocess.run([sys.executable, "-m", "rnnkit.course.release", str(course)], cwd=course,
+                   env=nbgrader_env(), check=True, capture_output=True, text=True)
+
+
+def run_autograde(course, jobs=2):
+    """Autograde ``course``/submitted (workers are subprocesses); the results, a list of dicts."""
+    from rnnkit.course.autograde import autograde
+    return autograde(course, jobs=jobs, progress=False, log=lambda *args: None)

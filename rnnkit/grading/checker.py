@@ -1,0 +1,100 @@
+"""`check`: run a student's function on generated cases and compare it with the reference."""
+import secrets
+
+import rnnkit.reference as reference
+from rnnkit.grading import record as records
+from rnnkit.grading.cases import case_plan, make_inputs
+from rnnkit.grading.compare import describe, first_mismatch
+from rnnkit.grading.diagnose import explain_probes, forward_note, match_mistake, run_probes
+from rnnkit.grading.exercises import get_exercise, resolve_variant
+from rnnkit.grading.runner import (Problem, StudentCrash, run_reference, run_student,
+                                   validate_student)
+
+
+def check(name, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+    """Compare the student's `func` with the reference for the exercise `name`.
+
+    forward: for a backward exercise, the student's forward; the backward is run on its cache.
+    cases:   how many cases (default 5, or 8 with hidden=True, which adds larger sizes).
+    seed:    the base seed of the cases (default: a fresh random one each call).
+    variant: the exercise's options, e.g. nonlinearity="relu" (RNN), reset_after=False (GRU);
+             given ones are passed on to the student's forward function.
+
+    Returns None and prints one line when every case matches (scaled error ≤ 1e-7, see
+    `exercises.TOLERANCE`); raises AssertionError explaining the first problem otherwise.
+    Either way a record of the outputs is emitted for the grader (see `record`).
+    """
+    __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
+    exercise = get_exercise(name)
+    full_variant = resolve_variant(exercise, variant)
+    if not callable(func):
+        raise TypeError(f"check({name!r}, func): func must be your function, got "
+                        f"{type(func).__name__}")
+    if exercise.is_backward and not callable(forward):
+        raise TypeError(f"check({name!r}, ...) needs forward=your {exercise.forward}: the "
+                        f"backward is checked on the cache of your own forward")
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    plan = case_plan(exercise, seed, hidden, cases)
+    record = records.new_record(name, full_variant, seed, hidden, len(plan))
+    failure = None
+    try:
+        for case in plan:
+            failure = _check_case(exercise, func, forward, case, len(plan), full_variant,
+                                  bool(variant), record)
+            if failure:
+                break
+    finally:
+        records.emit(record)
+    if failure:
+        raise AssertionError(f"{name}: {failure}") from None
+    print(f"{name}: {len(plan)}/{len(plan)} cases match the reference "
+          f"(scaled error ≤ {exercise.tolerance:.0e})")
+
+
+def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, record):
+    """None when the case matches, else the message explaining the first problem."""
+    inputs = make_inputs(exercise, case)
+    where = f"in case {case.index + 1} of {n_cases} ({case.describe()})"
+    expected = run_reference(exercise, inputs, variant, reference)
+    try:
+        raw = run_student(exercise, func, inputs, variant, pass_variant, forward, where)
+        actual = validate_student(exercise, raw, expected, case)
+        if exercise.family == "numgrad":
+            _check_x_restored(exercise, func, inputs)
+    except StudentCrash as crash:
+        records.add_result(record, case, error=crash)
+        return str(crash)
+    except Problem as problem:
+        records.add_result(record, case, error=problem)
+        return f"{problem} ({where[3:]})"
+    records.add_result(record, case, outputs=actual)
+    mismatch = first_mismatch(actual, expected, exercise.tolerance)
+    if mismatch is None:
+        return None
+    lines = [f"{mismatch.output} does not match the reference {where}. "
+             f"{describe(mismatch, exercise.tolerance)}"]
+    mistake = match_mistake(exercise, inputs, variant, actual, expected, mismatch.output,
+                            exercise.tolerance)
+    if mistake is not None:
+        lines.append(f"Your {mismatch.output} matches what you get when {mistake.description}.")
+    else:
+        lines += explain_probes(exercise, run_probes(exercise, func, forward, inputs, variant,
+                                                     pass_variant, mismatch.output,
+                                                     exercise.tolerance), mismatch.output)
+    if exercise.is_backward:
+        note = forward_note(exercise, forward, inputs, variant, pass_variant, exercise.tolerance)
+        if note:
+            lines.append(note)
+    return "\n".join(lines)
+
+
+def _check_x_restored(exercise, func, inputs):
+    """eval_numerical_gradient must leave x as it found it."""
+    import copy
+
+    import numpy as np
+    mine = copy.deepcopy(inputs)
+    func(mine["f"], mine["x"], mine["df"])
+    if not np.array_equal(mine["x"], inputs["x"]):
+        raise Problem("eval_numerical_gradient changed x: restore each element after "
+                      "perturbing it (x[ix] = old).")

@@ -1,0 +1,160 @@
+"""Explain a mismatch: which known mistake it is, and which terms are at fault.
+
+Two tools, both run on the failing case only:
+- the bank of classic mistakes (`mistakes.py`): when the student's output equals a mutant's,
+  say which slip it is;
+- isolation probes: rerun the student's function with parts switched off (recurrent path,
+  input path, biases), with one time step or one example, and see which version is right.
+"""
+import copy
+
+import numpy as np
+
+from rnnkit.grading.compare import first_mismatch, scaled_error
+from rnnkit.grading.exercises import EXERCISES
+from rnnkit.grading.mistakes import mistakes_for, run_mistake
+from rnnkit.grading.runner import Problem, run_reference, run_student, validate_student
+
+#: a student's output "equals" a mutant's when they agree this closely
+MATCH_TOLERANCE = 1e-6
+
+
+def match_mistake(exercise, inputs, variant, actual, expected, output, tolerance):
+    """The known mistake that explains `output` (and most other outputs), or None."""
+    best, best_score = None, 0
+    for mistake in mistakes_for(exercise, variant):
+        try:
+            with np.errstate(all="ignore"):
+                out = run_mistake(exercise, mistake, inputs, variant)
+        except Exception:  # the mistake is not possible with these shapes
+            continue
+        if output not in out or out[output].shape != actual[output].shape:
+            continue
+        if scaled_error(out[output], expected[output]) <= tolerance:
+            continue  # this case cannot tell the mistake from the right answer
+        if scaled_error(actual[output], out[output]) > MATCH_TOLERANCE:
+            continue
+        score = sum(1 for k in actual if k in out and out[k].shape == actual[k].shape
+                    and scaled_error(actual[k], out[k]) <= MATCH_TOLERANCE)
+        if score > best_score:
+            best, best_score = mistake, score
+    return best
+
+
+def _zero(inputs, *names):
+    for n in names:
+        if n in inputs:
+            inputs[n] = np.zeros_like(inputs[n])
+
+
+def _slice(inputs, axis, names):
+    for n in names:
+        if n in inputs:
+            inputs[n] = inputs[n][(slice(None),) * axis + (slice(0, 1),)]
+
+
+def probes(exercise):
+    """name -> function(inputs) -> modified inputs, for the exercise's family."""
+    found = {}
+    if exercise.family in ("rnn", "lstm", "gru"):
+        h = ("h0",) if exercise.sequence else ("h_prev",)
+        found["input_only"] = lambda i: _zero(i, "W_hh", *h)
+        found["recurrent_only"] = lambda i: _zero(i, "W_ih", "x")
+        found["zero_bias"] = lambda i: _zero(i, "b_ih", "b_hh")
+        batch = ("x", "h0", "h_prev", "c0", "c_prev", "dh", "dh_next", "dc_next")
+    elif exercise.family == "affine":
+        found["zero_bias"] = lambda i: _zero(i, "b")
+        batch = ("h", "dscores")
+    elif exercise.family == "loss":
+        found["no_mask"] = lambda i: i.__setitem__("mask", np.ones_like(i["mask"]))
+        batch = ("scores", "y", "mask")
+    else:
+        return found
+    if exercise.sequence:
+        found["one_step"] = lambda i: _slice(i, 1, ("x", "dh", "h", "dscores", "scores", "y",
+                                                   "mask"))
+    found["one_example"] = lambda i: _slice(i, 0, batch)
+    return found
+
+
+def run_probes(exercise, func, forward, inputs, variant, pass_variant, output, tolerance):
+    """probe name -> True (right), False (wrong), None (uninformative), for `output`."""
+    results = {}
+    for name, modify in probes(exercise).items():
+        probe_inputs = copy.deepcopy(inputs)
+        modify(probe_inputs)
+        try:
+            expected = run_reference(exercise, probe_inputs, variant, _reference())
+            if not np.any(expected[output]):
+                results[name] = None  # trivially zero: tells nothing
+                continue
+            raw = run_student(exercise, func, probe_inputs, variant, pass_variant, forward)
+            actual = validate_student(exercise, raw, expected, _FakeCase())
+            results[name] = scaled_error(actual[output], expected[output]) <= tolerance
+        except Problem:
+            results[name] = False
+        except Exception:
+            results[name] = None
+    return results
+
+
+class _FakeCase:
+    sizes = {}
+
+
+def _reference():
+    import rnnkit.reference
+    return rnnkit.reference
+
+
+def explain_probes(exercise, results, output):
+    """Sentences from the probe results (most telling first)."""
+    ok = {k: v for k, v in results.items() if v is not None}
+    said = []
+    backward = exercise.is_backward
+    if ok.get("one_step") is True:
+        if backward:
+            said.append(f"{output} is right for a single time step (T = 1) but not for longer "
+                        "sequences: check what flows between steps (dh_prev from step t+1 added "
+                        "to dh[:, t], weight gradients summed over t).")
+        else:
+            said.append(f"{output} is right for a single time step (T = 1) but not for longer "
+                        "sequences: check the state handed from each step to the next.")
+    if ok.get("one_example") is True:
+        said.append(f"{output} is right for a batch of one (N = 1) but not for N > 1: something "
+                    "must be summed over the batch (axis 0), or rows of the batch get mixed up.")
+    if ok.get("input_only") is True and ok.get("recurrent_only") is False:
+        said.append("With the recurrent path switched off (h_prev = 0, W_hh = 0) it is right, so "
+                    "the input path is fine: look at the recurrent terms (h_prev, W_hh, b_hh).")
+    elif ok.get("recurrent_only") is True and ok.get("input_only") is False:
+        said.append("With the input switched off (x = 0, W_ih = 0) it is right, so look at the "
+                    "input terms (x, W_ih, b_ih).")
+    elif ok.get("input_only") is False and ok.get("recurrent_only") is False and \
+            ok.get("zero_bias") is False:
+        said.append("It is wrong even with the recurrent path switched off (h_prev = 0, "
+                    "W_hh = 0): start with the input path and the nonlinearities.")
+    if ok.get("zero_bias") is True and not said:
+        said.append("With zero biases it is right: look at how the biases enter.")
+    if ok.get("no_mask") is True:
+        said.append("It is right when every target counts (mask all True): look at how the "
+                    "mask is applied.")
+    return said
+
+
+def forward_note(exercise, forward, inputs, variant, pass_variant, tolerance):
+    """For a backward: a sentence when the student's own forward is already wrong."""
+    fwd = EXERCISES[exercise.forward]
+    try:
+        expected = run_reference(fwd, inputs, variant, _reference())
+        raw = run_student(fwd, forward, inputs, variant, pass_variant)
+        actual = validate_student(fwd, raw, expected, _FakeCase())
+    except Problem:
+        return (f"Note: your {fwd.name} (given as forward=) does not pass its own check; "
+                f"fix it first: check({fwd.name!r}, {fwd.name}).")
+    except Exception:
+        return None
+    m = first_mismatch(actual, expected, tolerance)
+    if m is None:
+        return None
+    return (f"Note: your {fwd.name} (given as forward=) returns a wrong {m.output}, and the "
+            f"backward pass builds on it; fix it first: check({fwd.name!r}, {fwd.name}).")

@@ -1,0 +1,161 @@
+"""The grader's side of trusted scoring: check a notebook cell's records in the grader's process.
+
+For each `check("<name>", ...)` call in a grade cell's source (the instructor's source, restored
+by nbgrader), the cell's outputs must hold one record (`record.MIME`) for that call, in order.
+The grader regenerates every case's inputs from the record's seed with its own copy of
+`cases`, recomputes the expected outputs with the reference module it was handed (imported
+before any student kernel ran), and compares. A forged record would have to contain correct
+outputs for inputs the grader chose.
+"""
+import ast
+import re
+
+from rnnkit.grading import record as records
+from rnnkit.grading.cases import case_plan, default_case_count, make_inputs
+from rnnkit.grading.compare import scaled_error
+from rnnkit.grading.exercises import EXERCISES, resolve_variant
+from rnnkit.grading.runner import run_reference
+
+UNKNOWN = object()  # an option given in the source as an expression the grader cannot evaluate
+_OPTIONS = ("forward", "cases", "seed", "hidden")
+
+
+def _python_source(source):
+    """Cell source as plain Python (IPython magics and shell escapes turned into calls)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager().transform_cell(source)
+    except Exception:
+        return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                         for line in source.splitlines())
+
+
+def _is_check(func):
+    return (isinstance(func, ast.Name) and func.id == "check") or \
+        (isinstance(func, ast.Attribute) and func.attr == "check")
+
+
+def find_check_calls(source):
+    """The check(...) calls of a cell, in source order: [{'name': ..., 'options': {...}}]."""
+    try:
+        tree = ast.parse(_python_source(source))
+    except SyntaxError:  # unparsable: fall back on the calls' names, options unknown
+        return [{"name": m.group(1), "options": {}, "line": None}
+                for m in re.finditer(r"\bcheck\(\s*['\"](\w+)['\"]", source)]
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _is_check(node.func) and node.args and \
+                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            options = {}
+            for kw in node.keywords:
+                if kw.arg is None or kw.arg == "forward":
+                    continue
+                try:
+                    options[kw.arg] = ast.literal_eval(kw.value)
+                except ValueError:
+                    options[kw.arg] = UNKNOWN
+            calls.append({"name": node.args[0].value, "options": options, "line": node.lineno})
+    calls.sort(key=lambda c: c["line"])
+    return calls
+
+
+def find_records(outputs):
+    """The rnnkit records among a cell's outputs, in order (malformed ones as given)."""
+    found = []
+    for out in outputs:
+        if out.get("output_type") in ("display_data", "execute_result") and \
+                records.MIME in out.get("data", {}):
+            found.append(out["data"][records.MIME])
+    return found
+
+
+def verify_record(call, record, reference):
+    """None if `record` is a correct result of `call`, else what is wrong (one sentence)."""
+    name = call["name"]
+    if name not in EXERCISES:
+        return f"check({name!r}) names no known exercise"
+    exercise = EXERCISES[name]
+    if not isinstance(record, dict) or record.get("version") != records.VERSION:
+        return "the record is malformed"
+    if record.get("name") != name:
+        return f"the record is for {record.get('name')!r}, not {name!r}"
+    options = call["options"]
+    variant_given = {k: v for k, v in options.items() if k not in _OPTIONS}
+    try:
+        variant = resolve_variant(exercise, record.get("variant") or {})
+        if any(v is not UNKNOWN for v in variant_given.values()):
+            wanted = resolve_variant(exercise, {k: v for k, v in variant_given.items()
+                                                if v is not UNKNOWN})
+            if any(variant[k] != wanted[k] for k in wanted if variant_given.get(k) is not UNKNOWN):
+                return f"the record's options {variant} differ from the test's {wanted}"
+    except (TypeError, ValueError) as exc:
+        return f"the record's options are invalid ({exc})"
+    hidden = record.get("hidden")
+    if not isinstance(hidden, bool) or \
+            options.get("hidden", False) not in (UNKNOWN, hidden):
+        return "the record's hidden flag differs from the test's"
+    seed = record.get("seed")
+    if not isinstance(seed, int) or options.get("seed") not in (None, UNKNOWN, seed):
+        return "the record's seed differs from the test's"
+    n_cases = options.get("cases")
+    if n_cases is None:
+        n_cases = default_case_count(hidden)
+    if n_cases is UNKNOWN:
+        n_cases = record.get("cases")
+        if not isinstance(n_cases, int) or n_cases < 3:
+            return "the record has too few cases"
+    try:
+        plan = case_plan(exercise, seed, hidden, n_cases)
+    except (TypeError, ValueError) as exc:
+        return f"the record's cases are invalid ({exc})"
+    results = record.get("results")
+    if not isinstance(results, list) or len(results) != len(plan):
+        done = len(results) if isinstance(results, list) else 0
+        return f"the check completed {done} of {len(plan)} cases"
+    for case, result in zip(plan, results):
+        problem = _verify_case(exercise, case, result, variant, reference)
+        if problem:
+            return f"case {case.index + 1} of {len(plan)}: {problem}"
+    return None
+
+
+def _verify_case(exercise, case, result, variant, reference):
+    if not isinstance(result, dict) or result.get("index") != case.index:
+        return "the record's cases are out of order"
+    if "outputs" not in result:
+        return "the student's function did not produce valid outputs"
+    expected = run_reference(exercise, make_inputs(exercise, case), variant, reference)
+    got = result["outputs"]
+    if not isinstance(got, dict) or set(got) != set(expected):
+        return "the record's outputs are not the exercise's outputs"
+    for key, exp in expected.items():
+        try:
+            actual = records.decode_array(got[key])
+        except (ValueError, TypeError) as exc:
+            return f"{key} is malformed ({exc})"
+        if actual.shape != exp.shape:
+            return f"{key} has shape {actual.shape}, expected {exp.shape}"
+        if not scaled_error(actual, exp) <= exercise.tolerance:
+            return f"{key} does not match the reference"
+    return None
+
+
+def verify_cell(source, outputs, reference):
+    """Problems (sentences) of one grade cell: [] when every check call has a valid record."""
+    calls = find_check_calls(source)
+    if not calls:
+        return []
+    found = find_records(outputs)
+    problems = []
+    for k, call in enumerate(calls):
+        label = f"check({call['name']!r}, ...)"
+        if k >= len(found):
+            problems.append(f"{label}: no record of its result (the check did not run to the "
+                            "end, or was replaced)")
+            continue
+        problem = verify_record(call, found[k], reference)
+        if problem:
+            problems.append(f"{label}: {problem}")
+    if len(found) > len(calls):
+        problems.append(f"the cell holds {len(found)} records for {len(calls)} check calls")
+    return problems

@@ -1,0 +1,226 @@
+"""Execute one notebook, cell by cell, inside the sandbox: ``python -m rnnkit.scale.execute``.
+
+This is the only code of the kit that runs next to a student's kernel. It reads a JSON request
+on stdin::
+
+    {"notebook": <nbformat dict, test cells already restored>, "cell_timeout": 30,
+     "probe_timeout": 5, "limits": {"memory_mb": 2048, "cpu_seconds": 600, "processes": 64,
+     "file_mb": 256}, "kernel_name": "python3"}
+
+and writes one JSON result on the stdout it was started with::
+
+    {"notebook": <executed notebook>, "cells": [{"index", "grade_id", "status", "ename",
+     "evalue", "seconds"}, ...], "incidents": [{"kind", "cell", "message"}, ...],
+     "kernel_exit": <exit status or null>}
+
+Why it is careful:
+- the request holds the hidden tests: it never touches the disk, and this process makes itself
+  non-dumpable so the kernel (same uid) cannot read our memory through /proc;
+- the kernel inherits stdout/stderr: they are pointed at a log file, and the result goes to a
+  private duplicate of the original stdout that the kernel never receives, so a submission
+  cannot forge the result;
+- limits are set here, before the kernel starts, so that it inherits them.
+
+Nothing in the result is trusted by the coordinator without checking: it only takes the
+cells' outputs, and verifies the trusted-scoring records itself.
+"""
+import asyncio
+import ctypes
+import json
+import os
+import resource
+import sys
+import time
+
+_PR_SET_DUMPABLE = 4
+MAX_OUTPUT_CHARS = 1_000_000  # per output; LimitOutput trims further in the coordinator
+
+
+def apply_limits(limits):
+    """RLIMIT_AS / RLIMIT_CPU / RLIMIT_NPROC / RLIMIT_FSIZE for us and, by inheritance, the kernel."""
+    table = {"memory_mb": (resource.RLIMIT_AS, 1 << 20),
+             "cpu_seconds": (resource.RLIMIT_CPU, 1),
+             "processes": (resource.RLIMIT_NPROC, 1),
+             "file_mb": (resource.RLIMIT_FSIZE, 1 << 20)}
+    for key, (which, unit) in table.items():
+        value = limits.get(key)
+        if value:
+            resource.setrlimit(which, (int(value) * unit, int(value) * unit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def make_private_stdout():
+    """Keep the real stdout for the result; give the kernel a log file instead."""
+    result_fd = os.dup(1)  # os.dup makes it non-inheritable: the kernel never gets it
+    log = os.open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "kernel.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    return os.fdopen(result_fd, "w")
+
+
+def make_undumpable():
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the sandbox is off anyway
+        pass
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _error_output(ename, evalue):
+    return {"output_type": "error", "ename": ename, "evalue": evalue,
+            "traceback": [f"{ename}: {evalue}"]}
+
+
+def _trim(outputs):
+    for out in outputs:
+        if out.get("output_type") == "stream" and len(out.get("text", "")) > MAX_OUTPUT_CHARS:
+            out["text"] = out["text"][:MAX_OUTPUT_CHARS] + "\n... (output truncated by the grader)"
+    return outputs
+
+
+async def _kernel_responds(client, timeout):
+    """After a timeout and an interrupt: does the kernel answer a trivial request?
+
+    An interruptible loop (plain Python) stops on SIGINT and the kernel answers; a loop inside
+    compiled code (``@njit``) ignores SIGINT and never does.
+    """
+    msg_id = client.kc.execute("pass", silent=True, store_history=False)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            msg = await client.kc.shell_channel.get_msg(timeout=remaining)
+        except Exception:  # queue.Empty: no answer in time
+            return False
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return True
+
+
+def _kernel_exit(client):
+    try:
+        return client.km.provisioner.process.poll()
+    except AttributeError:
+        return None
+
+
+def _describe_exit(code):
+    import signal
+    if code is None:
+        return "the kernel died"
+    if code < 0:
+        name = signal.Signals(-code).name
+        why = {"SIGXCPU": " (CPU-time limit)", "SIGKILL": " (killed)",
+               "SIGSEGV": " (segmentation fault)"}.get(name, "")
+        return f"the kernel was killed by {name}{why}"
+    return f"the kernel exited with status {code} (os._exit or sys.exit from C)"
+
+
+def _record_reply_error(cell, cell_index, execute_reply):
+    """An error the kernel replied without an output (a timeout) becomes an error output.
+
+    Otherwise a cell that timed out would have no error output, and nbgrader scores a test
+    cell without an error output as passed (nbgrader's Execute does the same).
+    """
+    content = execute_reply["content"]
+    if content.get("status") != "error":
+        return
+    if any(o.get("output_type") == "error" and o.get("ename") == content.get("ename")
+           for o in cell.outputs):
+        return
+    cell.outputs.append(_error_output(content.get("ename", "Error"), content.get("evalue", "")))
+
+
+async def run(request):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    nb = nbformat.from_dict(request["notebook"])
+    client = NotebookClient(
+        nb, timeout=request.get("cell_timeout", 30), interrupt_on_timeout=True,
+        allow_errors=True, raise_on_iopub_timeout=False, iopub_timeout=10,
+        kernel_name=request.get("kernel_name") or "python3",
+        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+        resources={"metadata": {"path": os.getcwd()}},
+        error_on_timeout={"ename": "CellTimeoutError",
+                          "evalue": f"the cell ran longer than {request.get('cell_timeout', 30)} s",
+                          "traceback": []})
+    client.on_cell_executed = _record_reply_error
+    cells, incidents = [], []
+    stopped = None  # why the remaining cells were not run
+    kernel_exit = None
+    async with client.async_setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            entry = {"index": index, "grade_id": _grade_id(cell), "status": "ok",
+                     "ename": None, "evalue": None, "seconds": 0.0}
+            cells.append(entry)
+            if stopped:
+                cell.outputs = [_error_output("NotRunError", f"not run: {stopped}")]
+                entry.update(status="not-run", ename="NotRunError", evalue=stopped)
+                continue
+            start = time.monotonic()
+            try:
+                await client.async_execute_cell(cell, index)
+            except DeadKernelError:
+                kernel_exit = _kernel_exit(client)
+                why = _describe_exit(kernel_exit)
+                cell.outputs = list(cell.get("outputs", [])) + [
+                    _error_output("DeadKernelError", f"{why} while running this cell")]
+                entry.update(status="kernel-died", ename="DeadKernelError", evalue=why)
+                incidents.append({"kind": "kernel-died", "cell": entry["grade_id"] or index,
+                                  "message": why})
+                stopped = f"{why} in cell {entry['grade_id'] or index}"
+                continue
+            finally:
+                entry["seconds"] = round(time.monotonic() - start, 3)
+            _trim(cell.outputs)
+            errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+            if errors:
+                entry.update(status="error", ename=errors[-1].get("ename"),
+                             evalue=str(errors[-1].get("evalue", ""))[:500])
+            if entry["ename"] == "CellTimeoutError":
+                entry["status"] = "timeout"
+                if not await _kernel_responds(client, request.get("probe_timeout", 5)):
+                    why = ("the cell exceeded the time limit and ignored the interrupt "
+                           "(a loop in compiled code?)")
+                    incidents.append({"kind": "timeout", "cell": entry["grade_id"] or index,
+                                      "message": why})
+                    stopped = f"{why} in cell {entry['grade_id'] or index}"
+                    await client.km.shutdown_kernel(now=True)  # the rest: "not run"
+                else:
+                    incidents.append({"kind": "timeout", "cell": entry["grade_id"] or index,
+                                      "message": "the cell exceeded the time limit and was "
+                                                 "interrupted"})
+        if stopped and client.km is not None:
+            try:
+                await client.km.shutdown_kernel(now=True)
+            except Exception:  # already dead
+                pass
+    return {"notebook": nb, "cells": cells, "incidents": incidents, "kernel_exit": kernel_exit}
+
+
+def main():
+    request = json.loads(sys.stdin.buffer.read())
+    apply_limits(request.get("limits", {}))
+    make_undumpable()
+    out = make_private_stdout()
+    try:
+        result = asyncio.run(run(request))
+    except BaseException as exc:  # report, never hang: the coordinator records the reason
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    json.dump(result, out)
+    out.flush()
+    os._exit(0)  # do not wait for a kernel that refuses to die: the PID namespace reaps it
+
+
+if __name__ == "__main__":
+    main()

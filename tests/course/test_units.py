@@ -1,0 +1,91 @@
+"""Small parts of the pipeline, without nbgrader: dealing work, reasons, the export table."""
+import json
+
+import nbformat
+import pytest
+
+from rnnkit.course.autograde import deal
+from rnnkit.course.export import export, rows, score_table
+from rnnkit.course.feedback import HideTestTracebacks, leaks
+from rnnkit.course.submissions import apply_edit, solution_text
+from rnnkit.course.worker import check_readable, failure_reason, read_audit
+
+
+def test_deal_keeps_a_student_in_one_share_and_balances():
+    pairs = [(s, a) for s in "abcde" for a in ("01", "02")] + [("f", "01")]
+    shares = deal(pairs, 2)
+    assert len(shares) == 2
+    assert sorted(p for share in shares for p in share) == sorted(pairs)
+    for share in shares:
+        for other in shares:
+            if share is not other:
+                assert not {s for s, _ in share} & {s for s, _ in other}
+    assert abs(len(shares[0]) - len(shares[1])) <= 2
+    assert deal(pairs[:2], 8) == [pairs[:2]]  # never more workers than students
+
+
+def test_failure_reasons_are_words():
+    assert failure_reason("...\nnbclient.exceptions.DeadKernelError: Kernel died") == \
+        "the kernel died while running the notebook"
+    assert failure_reason("sqlite3.OperationalError: database is locked") == "database is locked"
+    assert "nothing useful" in failure_reason("[ERROR] nothing useful")
+
+
+def test_unreadable_notebooks_are_named(tmp_path):
+    path = tmp_path / "a.ipynb"
+    path.write_text('{"cells": [')
+    assert "a.ipynb cannot be read" in check_readable(path)
+    nbformat.write(nbformat.v4.new_notebook(), str(path))
+    assert check_readable(path) is None
+
+
+def test_audit_flags_are_read(tmp_path):
+    path = tmp_path / "nb.ipynb.audit.json"
+    path.write_text(json.dumps({"flags": [{"cell_id": "rnn_forward", "line": 3,
+                                           "rule": "os-exit", "text": "os._exit(0)"}]}))
+    assert read_audit(path) == ["audit: rnn_forward line 3: os-exit: os._exit(0)"]
+
+
+def test_export_never_reports_a_score_for_a_failed_submission(tmp_path):
+    status = {
+        "ann/01": {"student": "ann", "assignment": "01", "ok": True, "score": 8.0,
+                   "max_score": 8.0, "flags": []},
+        "bob/01": {"student": "bob", "assignment": "01", "ok": False, "flags": [],
+                   "reason": "the notebook is not valid JSON", "score": 8.0},
+        "cat/01": {"student": "cat", "assignment": "01", "ok": True, "score": 1.0,
+                   "max_score": 8.0, "flags": ["audit: x line 1: os-exit: os._exit(1)"]},
+    }
+    (tmp_path / "autograde_status.json").write_text(json.dumps(status))
+    table = {r["student"]: r for r in rows(tmp_path)}
+    assert table["ann"]["status"] == "ok" and table["ann"]["score"] == "8"
+    assert table["bob"]["status"] == "failed" and table["bob"]["score"] == ""
+    assert table["cat"]["status"] == "flagged" and "os-exit" in table["cat"]["problems"]
+    export(tmp_path, log=lambda *a: None)
+    assert (tmp_path / "grades.csv").read_text().splitlines()[0] == \
+        "student,assignment,score,max_score,status,problems"
+    text = score_table(list(table.values()))
+    assert "FAILED" in text and "1/8 FLAG" in text and "not valid JSON" in text
+
+
+def test_hidden_test_tracebacks_are_cut_to_their_message():
+    cell = nbformat.v4.new_code_cell("check(...)\n### BEGIN HIDDEN TESTS\ncheck(..., hidden=True)")
+    cell.metadata = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1}}
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="dx differs",
+                                           traceback=["----> 3 check(..., hidden=True)", "..."])]
+    cell, _ = HideTestTracebacks().preprocess_cell(cell, {}, 0)
+    assert cell.outputs[0]["traceback"] == ["AssertionError: dx differs"]
+
+
+def test_leak_scan(tmp_path):
+    page = tmp_path / "f.html"
+    page.write_text("<pre>check('rnn_forward', rnn_forward, hidden=True)</pre>")
+    assert leaks(page) == ["hidden=True"]
+
+
+def test_solution_text_and_edits():
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    assert solution_text(source) == "def f():\n    return 1"
+    assert apply_edit("a + b", "b", "c") == "a + c"
+    assert apply_edit("x", None, "y") == "x\ny"
+    with pytest.raises(ValueError, match="exactly once"):
+        apply_edit("b + b", "b", "c")

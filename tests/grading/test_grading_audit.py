@@ -1,0 +1,116 @@
+"""The static audit: each rule fires on an example and stays quiet on ordinary solutions."""
+import json
+
+import nbformat
+import pytest
+
+from rnnkit.grading.audit import RULES, audit_notebook, audit_source
+from rnnkit.grading.nbgrader_plugin import AuditCells
+
+MODULES = {"np": "numpy", "rnnkit": "rnnkit", "os": "os", "sys": "sys"}
+
+EXAMPLES = [
+    ("grading-import", "from rnnkit.reference import rnn_forward"),
+    ("grading-import", "import rnnkit.grading"),
+    ("grading-import", "from rnnkit import reference as ref"),
+    ("grading-use", "h, cache = rnnkit.reference.rnn_forward(x, h0, *W)"),
+    ("get-ipython", "get_ipython().events.register('post_run_cell', hook)"),
+    ("get-ipython", "from IPython import get_ipython"),
+    ("sys-modules", "sys.modules['rnnkit.grading'] = fake"),
+    ("module-assign", "np.allclose = lambda *a, **k: True"),
+    ("module-assign", "np.testing.assert_allclose = print"),
+    ("module-assign", "rnnkit.grading.check = lambda *a, **k: None"),
+    ("module-assign", "del np.allclose"),
+    ("setattr-module", "setattr(np, 'allclose', lambda *a, **k: True)"),
+    ("setattr-module", "object.__setattr__(np, 'allclose', print)"),
+    ("module-assign", "np.__dict__['allclose'] = print"),
+    ("getattr-module", "f = getattr(rnnkit, 'refer' + 'ence')"),
+    ("os-exit", "os._exit(0)"),
+    ("os-exit", "from os import _exit"),
+    ("builtins", "import builtins\nbuiltins.AssertionError = Warning"),
+    ("builtins", "__builtins__.print = None"),
+    ("dynamic-code", "exec('np.allclose = lambda *a: True')"),
+    ("dynamic-code", "eval(code)"),
+    ("dynamic-code", "m = __import__('rnnkit.reference')"),
+    ("importlib", "import importlib\nimportlib.reload(np)"),
+    ("globals-write", "globals()['rnn_forward'] = other"),
+    ("globals-write", "globals().update(rnn_forward=other)"),
+]
+
+
+@pytest.mark.parametrize("rule,source", EXAMPLES, ids=[f"{r}-{k}" for k, (r, _) in
+                                                       enumerate(EXAMPLES)])
+def test_rule_fires(rule, source):
+    flags = audit_source(source, "cell-1", MODULES)
+    assert rule in {f.rule for f in flags}, flags
+    flag = next(f for f in flags if f.rule == rule)
+    assert flag.cell_id == "cell-1" and flag.line >= 1 and flag.text
+    assert rule in str(flag) and RULES[rule] in str(flag)
+
+
+def test_every_rule_has_an_example():
+    assert {rule for rule, _ in EXAMPLES} == set(RULES)
+
+
+NORMAL = '''\
+import numpy as np
+from math import sqrt
+
+def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """One step."""
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    h_next = np.tanh(a)
+    cache = {"x": x}
+    cache["h"] = h_next
+    state = Cache()
+    state.h = h_next          # attribute of an object, not of a module
+    np.random.seed(0)
+    act = getattr(np, "tanh")   # a constant name is plain code
+    out = np.zeros_like(h_next)
+    out[:, 0] += 1
+    %time y = h_next.sum()
+    return h_next, cache
+'''
+
+
+def test_normal_solution_code_is_quiet():
+    assert audit_source(NORMAL, "answer", MODULES) == []
+
+
+def test_line_numbers_and_text():
+    flags = audit_source("x = 1\n\nnp.allclose = lambda *a: True\n", "c", MODULES)
+    assert [(f.line, f.rule, f.text) for f in flags] == [
+        (3, "module-assign", "np.allclose = lambda *a: True")]
+
+
+def _notebook():
+    def cell(source, solution, grade_id):
+        c = nbformat.v4.new_code_cell(source)
+        c.metadata["nbgrader"] = {"solution": solution, "grade": not solution,
+                                  "grade_id": grade_id, "locked": not solution,
+                                  "schema_version": 3, **({} if solution else {"points": 1})}
+        return c
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nimport rnnkit.grading"),
+                cell("np.allclose = lambda *a, **k: True\n", True, "answer"),
+                cell("from rnnkit.grading import check\ncheck('rnn_forward', f)", False, "tests")]
+    return nb
+
+
+def test_only_answer_cells_are_audited_with_notebook_imports():
+    flags = audit_notebook(_notebook())
+    # the test cell's import of rnnkit.grading is the instructor's: not flagged
+    assert [(f.cell_id, f.line, f.rule) for f in flags] == [("answer", 1, "module-assign")]
+
+
+def test_audit_cells_writes_metadata_and_json(tmp_path):
+    from traitlets.config import Config
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    pre = AuditCells(config=config)
+    resources = {"nbgrader": {"student": "s1", "assignment": "ps1", "notebook": "ps1"}}
+    nb, _ = pre.preprocess(_notebook(), resources)
+    path = tmp_path / "autograded" / "s1" / "ps1" / "ps1.audit.json"
+    data = json.loads(path.read_text())
+    assert data["student"] == "s1" and [f["rule"] for f in data["flags"]] == ["module-assign"]
+    assert nb.metadata["rnnkit"]["audit"] == data["flags"]
