@@ -10,7 +10,7 @@ train-charlm: $(STAMP)
 
 # LSTM and GRU solve the adding problem with T=100, the vanilla RNN does not (runs/analysis/)
 analyze-adding: $(STAMP)
-	$(PY) -m rnnkit.cli analyze adding --T 100 --steps 3000 --minutes 5
+	$(PY) -m rnnkit.cli analyze adding --T 100 --steps 4000 --minutes 5
 
 analyze-all: $(STAMP)
 	$(PY) -m rnnkit.cli analyze complexity

@@ -6,9 +6,9 @@
 For every cell, dtype and shape (N, T, D, H) it times the forward pass and forward+backward of
 each backend through the same interface the layers use (``sequence_forward``/``_backward``;
 for PyTorch ``torch.nn.RNN/LSTM/GRU(batch_first=True)`` with the same weights, its forward with
-autograd on, as a training forward). Every backend is called once first (the numba call that
-compiles or loads the kernels is timed apart, as the "first call"), then repeated for about a
-second, the backends taking turns (at least 3 calls each; the slow numpy reference at least one),
+autograd on, as a training forward). numba and PyTorch are called once first (the numba call
+that compiles or loads the kernels is timed apart, as the "first call"; the numpy reference needs
+no warm-up), then every backend is repeated for about a second, the backends taking turns (at least 3 calls each; the slow numpy reference at least one),
 and the median is reported. PyTorch runs with as many threads as Numba
 (``torch.set_num_threads``), in the same process, interleaved with the others, so the ratios are
 measured under the same conditions even when the machine's load changes.
@@ -211,11 +211,15 @@ def run_grid(shapes=SHAPES, cells=CELLS, dtypes=DTYPES, backends=BACKENDS, secon
                             continue
                         runs[backend] = (torch_runner(cell, case, pass_) if backend == "torch"
                                          else rnnkit_runner(modules[backend], cell, case, pass_))
+                        if backend == "numpy":
+                            continue  # nothing to warm up, and each call is slow
                         t0 = time.perf_counter()
                         runs[backend]()  # warm-up: compiles or loads numba's kernels
                         first[backend] = time.perf_counter() - t0
                     # the numpy reference is slow: it may stop after one call
                     medians, times = time_interleaved(runs, seconds, min_repeats={"numpy": 1})
+                    if "numpy" in runs:
+                        first["numpy"] = times["numpy"][0]
                     for backend in runs:
                         row[backend] = dict(median_s=medians[backend],
                                             repeats=len(times[backend]),

@@ -17,7 +17,7 @@ from rnnkit.course.paths import DEFAULT_ROOT, assignments
 from rnnkit.course.sandbox import copy_course, run_release
 from rnnkit.course.submissions import fill, write
 
-# Cheats: each tries to get a score without a correct function (see tests/course/test_cheats.py).
+# Cheats: each tries to get a score without a correct function (see tests/course/test_course_pipeline.py).
 PATCH_REFERENCE = '''
 # "cheat": make the reference agree with whatever I wrote
 import rnnkit.reference

@@ -12,7 +12,7 @@ analyses:
 examples:
   rnnkit analyze complexity --vary T,H --backend numba
   rnnkit analyze gradflow --T 100 --radii 0.5,1,1.5
-  rnnkit analyze adding --T 100 --steps 3000
+  rnnkit analyze adding --T 100 --minutes 4
   rnnkit analyze report runs/charlm.npz
   rnnkit analyze gates runs/charlm.npz --text "def f(x):\\n    return x"
 """
@@ -20,7 +20,8 @@ import csv
 import os
 import sys
 
-from rnnkit.commands._backend import add_backend_argument, resolve_backend
+from rnnkit.commands._backend import (add_backend_argument, add_threads_argument,
+                                     limit_threads, resolve_backend)
 
 DEFAULT_SIZES = {"T": "25,50,100,200", "H": "32,64,128,256", "N": "8,16,32,64"}
 
@@ -77,10 +78,10 @@ def add_arguments(parser):
     p = sub.add_parser("adding", help="train each cell on the adding problem")
     p.add_argument("--cells", default="lstm,gru,rnn")
     p.add_argument("--T", type=int, default=100)
-    p.add_argument("--H", type=int, default=64)
-    p.add_argument("--steps", type=int, default=3000, help="max steps per cell (default 3000)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--H", type=int, default=32)
+    p.add_argument("--steps", type=int, default=4000, help="max steps per cell (default 4000)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--minutes", type=float, default=0,
                    help="time limit per cell (default 0: none)")
 
@@ -93,12 +94,14 @@ def add_arguments(parser):
                            help="text to read (default: 120 characters of the validation text)")
     for p in sub.choices.values():
         add_backend_argument(p)
+        add_threads_argument(p)
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--out", default="runs/analysis", help="output folder (default runs/analysis)")
 
 
 def run(args):
     try:
+        limit_threads(args.threads)
         backend = resolve_backend(args.backend)
         os.makedirs(args.out, exist_ok=True)
         return globals()[f"_run_{args.analysis}"](args, backend)
@@ -157,6 +160,8 @@ def _run_gradflow(args, backend):
 
 
 def _run_adding(args, backend):
+    import numpy as np
+
     from rnnkit.analysis.gradient_flow import gradient_norms, layer_parameters
     from rnnkit.analysis.memory_tasks import train_adding
     from rnnkit.data import adding_problem
@@ -173,8 +178,11 @@ def _run_adding(args, backend):
         print(f"{cell.upper():<5} test MSE {r['test_mse']:.4f} after {r['steps']} steps, "
               f"{r['seconds']:.0f} s: {'SOLVED' if r['solved'] else 'not solved'}", flush=True)
         curves[cell.upper()] = r["history"]
+        # ∂L/∂h_T points along the output layer's weight row (the prediction is w·h_T + b)
+        w = r["model"].head.params["weight"][0].astype(np.float64)
+        dh_T = np.tile(w / np.linalg.norm(w), (len(x), 1))
         flows[f"{cell.upper()} (trained)"] = gradient_norms(
-            cell, *layer_parameters(r["model"].rnn), x)
+            cell, *layer_parameters(r["model"].rnn), x, dh_T=dh_T)
     plot_metric_curves(curves, os.path.join(args.out, "adding.png"), target=0.01,
                        title=f"adding problem, T={args.T}")
     plot_gradient_flow(flows, os.path.join(args.out, "adding_gradient_flow.png"),

@@ -8,7 +8,8 @@ examples:
 """
 import sys
 
-from rnnkit.commands._backend import add_backend_argument, resolve_backend
+from rnnkit.commands._backend import (add_backend_argument, add_threads_argument,
+                                     limit_threads, resolve_backend)
 
 
 def add_arguments(parser):
@@ -23,6 +24,7 @@ def add_arguments(parser):
                         help="use the last parameters instead of the best validated ones")
     parser.add_argument("--plot", metavar="PNG", help="also save the per-character probabilities")
     add_backend_argument(parser)
+    add_threads_argument(parser)
 
 
 def run(args):
@@ -35,6 +37,7 @@ def run(args):
         print("rnnkit sample: error: --temperature must be >= 0", file=sys.stderr)
         return 2
     try:
+        limit_threads(args.threads)
         model = load_model(args.checkpoint, backend=resolve_backend(args.backend),
                            best=not args.last)
         text, probs = sample(model, args.prefix, args.num_chars, args.temperature, args.seed,

@@ -18,7 +18,8 @@ import json
 import os
 import sys
 
-from rnnkit.commands._backend import add_backend_argument, resolve_backend
+from rnnkit.commands._backend import (add_backend_argument, add_threads_argument,
+                                     limit_threads, resolve_backend)
 
 # flag -> (TrainConfig field, type, help, metavar or choices)
 FLAGS = {
@@ -61,6 +62,7 @@ def add_arguments(parser):
         parser.add_argument(flag, dest=field, type=kind, default=None, **extra,
                             help=f"{text} (default: {defaults[field]})")
     add_backend_argument(parser)
+    add_threads_argument(parser)
     parser.add_argument("--out", default="runs/charlm.npz",
                         help="checkpoint path; the loss curve goes next to it as .png "
                              "(default: runs/charlm.npz)")
@@ -79,6 +81,7 @@ def run(args):
     backend = resolve_backend(args.backend)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     try:
+        limit_threads(args.threads)
         if args.resume:
             trainer = Trainer.resume(args.resume, backend=backend, checkpoint=args.out, **given)
         else:

@@ -6,11 +6,14 @@ import sys
 from rnnkit.course.paths import nbgrader_env
 
 
-def copy_course(root, target):
-    """Copy nbgrader_config.py and source/ of ``root`` to ``target`` (a new course directory)."""
+def copy_course(root, target, assignments=None):
+    """Copy nbgrader_config.py and source/ of ``root`` (only ``assignments`` if given) to
+    ``target``, a new course directory."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "nbgrader_config.py", target / "nbgrader_config.py")
-    shutil.copytree(root / "source", target / "source", dirs_exist_ok=True)
+    names = assignments or [p.name for p in (root / "source").iterdir() if p.is_dir()]
+    for name in names:
+        shutil.copytree(root / "source" / name, target / "source" / name, dirs_exist_ok=True)
     return target
 
 

@@ -89,6 +89,17 @@ def read_audit(path):
     return flags
 
 
+def retry_locked(func, *args):
+    """Call func(*args), again after a pause when SQLite says "database is locked"."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return func(*args)
+        except Exception as error:  # noqa: BLE001 (sqlalchemy's OperationalError, re-raised)
+            if "database is locked" not in str(error) or attempt == RETRIES:
+                raise
+            time.sleep(1 + 2 * attempt)
+
+
 def scores(api, assignment, student):
     """Total, maximum and per-cell autograde scores from the gradebook."""
     with gradebook(api) as gb:
@@ -132,7 +143,7 @@ def grade_one(api, root, student, assignment):
         autograded = root / "autograded" / student / assignment
         if outcome["success"] and autograded.is_dir():
             result["ok"] = True
-            result.update(scores(api, assignment, student))
+            result.update(retry_locked(scores, api, assignment, student))
             result["flags"] = notebook_flags(autograded)
             if result["needs_manual_grade"]:
                 result["flags"].append("needs manual grading (a test cell could not be graded)")
@@ -140,7 +151,7 @@ def grade_one(api, root, student, assignment):
             result["reason"] = failure_reason(text)
             result["log"] = log_tail(outcome, lines=15)
     if not result["ok"]:
-        forget(api, assignment, student)
+        retry_locked(forget, api, assignment, student)
         for stale in ("autograded", "feedback"):
             shutil.rmtree(root / stale / student / assignment, ignore_errors=True)
     result["seconds"] = round(time.perf_counter() - start, 2)

@@ -15,6 +15,10 @@ also stops LLVM from vectorising the loop around it. Here:
 Every constant is typed (``np.float32(...)``) because a Python float literal would silently
 promote float32 arithmetic to float64. Kernels are compiled with ``error_model="numpy"``: Python's
 model checks every float division for zero, which prevents vectorisation.
+
+Maintainers: Numba's on-disk cache (``cache=True``) is invalidated only when the file defining a
+kernel changes, not when a function it calls changes. After editing this file, delete the
+cached kernels (``rm rnnkit/cpu/__pycache__/*.nb[ci]``, or the NUMBA_CACHE_DIR in use).
 """
 import numpy as np
 from numba import njit, types

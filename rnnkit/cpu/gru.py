@@ -31,22 +31,33 @@ from rnnkit.cpu._math import KERNEL_OPTIONS, matmul, sigmoid, tanh
 
 @njit(error_model="numpy")
 def _forward_block(p, t, xp, W_blocks, b_hn, hs, rzn, gh_n, a):
-    N, H = hs.shape[1], hs.shape[2]
+    """Step t for the hidden units of block p. Each short loop writes one row slice, so that
+    LLVM vectorises it (see rnnkit/cpu/lstm.py)."""
+    H = hs.shape[2]
     Hb = W_blocks.shape[2] // 3
     one = hs.dtype.type(1)
     a_p = a[p]
     matmul(hs[t], W_blocks[p], a_p)  # h_{t-1} W_hhᵀ for this block's units: (N, 3·Hb)
     j0 = p * Hb
-    for n in range(N):
-        for u in range(min(Hb, H - j0)):
-            j = j0 + u
-            r = sigmoid(xp[t, n, j] + a_p[n, u])
-            z = sigmoid(xp[t, n, H + j] + a_p[n, Hb + u])
-            hn = a_p[n, 2 * Hb + u] + b_hn[j]
-            n_ = tanh(xp[t, n, 2 * H + j] + r * hn)
-            hs[t + 1, n, j] = (one - z) * n_ + z * hs[t, n, j]
-            rzn[t, n, j], rzn[t, n, H + j], rzn[t, n, 2 * H + j] = r, z, n_
-            gh_n[t, n, j] = hn
+    units = max(min(Hb, H - j0), 0)
+    for n in range(hs.shape[1]):
+        x_n, a_n, saved = xp[t, n], a_p[n], rzn[t, n]
+        r = saved[j0:j0 + units]
+        z = saved[H + j0:H + j0 + units]
+        n_ = saved[2 * H + j0:2 * H + j0 + units]
+        hn = gh_n[t, n, j0:j0 + units]
+        h_prev = hs[t, n, j0:j0 + units]
+        h = hs[t + 1, n, j0:j0 + units]
+        for u in range(units):
+            r[u] = sigmoid(x_n[j0 + u] + a_n[u])
+        for u in range(units):
+            z[u] = sigmoid(x_n[H + j0 + u] + a_n[Hb + u])
+        for u in range(units):
+            hn[u] = a_n[2 * Hb + u] + b_hn[j0 + u]  # W_hn h_{t-1} + b_hn
+        for u in range(units):
+            n_[u] = tanh(x_n[2 * H + j0 + u] + r[u] * hn[u])
+        for u in range(units):
+            h[u] = (one - z[u]) * n_[u] + z[u] * h_prev[u]
 
 
 @njit(**KERNEL_OPTIONS)
@@ -71,35 +82,50 @@ def gru_forward_parallel(xp, W_blocks, b_hn, hs, rzn, gh_n, a):
 
 @njit(error_model="numpy")
 def _backward_block(p, t, dh, W_blocks, hs, rzn, gh_n, dgi, dgh, da_p, dh_part, dh_t, dh_z):
-    N, H = dh.shape[1], dh.shape[2]
+    """Step t of BPTT for the hidden units of block p (one-output loops, as in the forward)."""
+    H = dh.shape[2]
     Hb = W_blocks.shape[1] // 3
-    P = W_blocks.shape[0]
     one = dh.dtype.type(1)
     j0 = p * Hb
     units = max(min(Hb, H - j0), 0)
     prev = (t + 1) % 2
-    for n in range(N):
+    for n in range(dh.shape[1]):
         # h_t feeds the loss at t and step t+1, through W_hh (the blocks' parts) and through z
+        d = dh_t[p, n, :units]
+        dz_path = dh_z[n, j0:j0 + units]
         for u in range(units):
-            dh_t[p, n, u] = dh[t, n, j0 + u] + dh_z[n, j0 + u]
-        for q in range(P):
+            d[u] = dh[t, n, j0 + u] + dz_path[u]
+        for q in range(W_blocks.shape[0]):
+            part = dh_part[prev, q, n, j0:j0 + units]
             for u in range(units):
-                dh_t[p, n, u] += dh_part[prev, q, n, j0 + u]
-    for n in range(N):
+                d[u] += part[u]
+        saved = rzn[t, n]
+        r = saved[j0:j0 + units]
+        z = saved[H + j0:H + j0 + units]
+        n_ = saved[2 * H + j0:2 * H + j0 + units]
+        hn = gh_n[t, n, j0:j0 + units]
+        h_prev = hs[t, n, j0:j0 + units]
+        gi, gh = dgi[t, n], dgh[t, n]
+        da_r = gi[j0:j0 + units]
+        da_z = gi[H + j0:H + j0 + units]
+        da_n = gi[2 * H + j0:2 * H + j0 + units]
         for u in range(units):
-            j = j0 + u
-            r, z, n_ = rzn[t, n, j], rzn[t, n, H + j], rzn[t, n, 2 * H + j]
-            d = dh_t[p, n, u]
-            dh_z[n, j] = d * z  # the direct path h_{t-1} -> h_t
-            da_n = d * (one - z) * (one - n_ * n_)
-            da_r = da_n * gh_n[t, n, j] * r * (one - r)
-            da_z = d * (hs[t, n, j] - n_) * z * (one - z)
-            dgi[t, n, j], dgi[t, n, H + j], dgi[t, n, 2 * H + j] = da_r, da_z, da_n
-            dgh[t, n, j], dgh[t, n, H + j], dgh[t, n, 2 * H + j] = da_r, da_z, da_n * r
-            da_p[p, n, u], da_p[p, n, Hb + u], da_p[p, n, 2 * Hb + u] = da_r, da_z, da_n * r
-        for u in range(units, Hb):
-            for k in range(3):
-                da_p[p, n, k * Hb + u] = 0
+            dz_path[u] = d[u] * z[u]  # the direct path h_{t-1} -> h_t
+        for u in range(units):
+            da_n[u] = d[u] * (one - z[u]) * (one - n_[u] * n_[u])
+        for u in range(units):
+            da_r[u] = da_n[u] * hn[u] * r[u] * (one - r[u])
+        for u in range(units):
+            da_z[u] = d[u] * (h_prev[u] - n_[u]) * z[u] * (one - z[u])
+        gh[j0:j0 + units] = da_r
+        gh[H + j0:H + j0 + units] = da_z
+        dgh_n = gh[2 * H + j0:2 * H + j0 + units]
+        for u in range(units):
+            dgh_n[u] = da_n[u] * r[u]  # r scales W_hn h + b_hn
+        packed = da_p[p, n]
+        for k in range(3):
+            packed[k * Hb:k * Hb + units] = gh[k * H + j0:k * H + j0 + units]
+            packed[k * Hb + units:(k + 1) * Hb] = 0  # padding units of the last block
     matmul(da_p[p], W_blocks[p], dh_part[t % 2, p])
 
 

@@ -61,30 +61,29 @@ def rnn_forward_parallel(xp, W_blocks, hs, a, relu):
 
 @njit(error_model="numpy")
 def _backward_block(p, t, dh, W_blocks, hs, relu, da, da_p, dh_part):
-    N, H = dh.shape[1], dh.shape[2]
+    H = dh.shape[2]
     Hb = W_blocks.shape[1]
-    P = W_blocks.shape[0]
     one, zero = dh.dtype.type(1), dh.dtype.type(0)
     j0 = p * Hb
     units = max(min(Hb, H - j0), 0)
     prev = (t + 1) % 2
-    for n in range(N):
+    for n in range(dh.shape[1]):
         # h_t feeds the loss at t and step t+1 (whose gradient is the sum of the blocks' parts)
-        for u in range(units):
-            da_p[p, n, u] = dh[t, n, j0 + u]
-        for q in range(P):
+        d = da_p[p, n, :units]
+        d[:] = dh[t, n, j0:j0 + units]
+        for q in range(W_blocks.shape[0]):
+            part = dh_part[prev, q, n, j0:j0 + units]
             for u in range(units):
-                da_p[p, n, u] += dh_part[prev, q, n, j0 + u]
-        for u in range(units):
-            h = hs[t + 1, n, j0 + u]
-            if relu:
-                d = da_p[p, n, u] if h > zero else zero
-            else:
-                d = da_p[p, n, u] * (one - h * h)  # tanh'(a) = 1 - tanh(a)², at the new state
-            da_p[p, n, u] = d
-            da[t, n, j0 + u] = d
-        for u in range(units, Hb):
-            da_p[p, n, u] = 0
+                d[u] += part[u]
+        h = hs[t + 1, n, j0:j0 + units]
+        if relu:
+            for u in range(units):
+                d[u] = d[u] if h[u] > zero else zero
+        else:
+            for u in range(units):
+                d[u] *= one - h[u] * h[u]  # tanh'(a) = 1 - tanh(a)², at the new state
+        da[t, n, j0:j0 + units] = d
+        da_p[p, n, units:] = 0  # padding units of the last block
     matmul(da_p[p], W_blocks[p], dh_part[t % 2, p])
 
 

@@ -29,8 +29,14 @@ Trusted scoring: register the two preprocessors in ``course/nbgrader_config.py``
     #     LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 `VerifyRecords` gives 0 to every grade cell whose source calls check(...) without a valid record
-(it inserts an "UntrustedResult" error output). `AuditCells` flags suspicious code in answer cells
-into ``nb.metadata["rnnkit"]["audit"]`` and ``<autograded notebook>.audit.json``.
+(it inserts an "UntrustedResult" error output first). `AuditCells` flags suspicious code in
+answer cells into ``nb.metadata["rnnkit"]["audit"]`` and ``<autograded notebook>.audit.json``
+(a list of {cell_id, line, rule, text}); it never changes a score.
+
+Rules for test cells, so that the grader can match records to calls: write each check call as a
+statement of its own, with a string literal as the name and literal options (seed=3,
+hidden=True, nonlinearity="relu"); no loops or helper functions around check. Records are
+matched to the calls in source order, one record per call.
 '''
 from rnnkit.grading.checker import check
 from rnnkit.grading.exercises import CLIP_TOLERANCE, EXERCISES, TOLERANCE

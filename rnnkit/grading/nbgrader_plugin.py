@@ -18,6 +18,9 @@ from traitlets import Bool
 import rnnkit.reference as _REFERENCE
 from rnnkit.grading import audit as _audit
 from rnnkit.grading import verify as _verify
+from rnnkit.grading.exercises import part2_exercises
+
+part2_exercises()  # import part 2's checkers now too, before any kernel runs
 
 ENAME = "UntrustedResult"
 
@@ -33,17 +36,20 @@ def _cell_id(cell, k):
 class VerifyRecords(NbGraderPreprocessor):
     """Zero every grade cell whose check(...) calls lack a record the grader can reproduce.
 
-    Runs right after Execute. For each failing cell it makes an error output the FIRST of the
-    cell's outputs (an inserted "UntrustedResult", or the cell's own error if the check already
-    failed): SaveAutoGrades then scores the cell 0 (it reads outputs in order and would take
-    the points of an execute_result that came before the error).
-    The summary goes to nb.metadata["rnnkit"]["verify"].
+    Runs right after Execute, before SaveAutoGrades. SaveAutoGrades reads a test cell's
+    outputs in order and returns at the first execute_result (partial credit) or failure
+    (error, stderr); so in EVERY test cell a failure is moved first, and a cell whose records
+    do not verify gets an inserted "UntrustedResult" error first (unless the check's own error
+    is already there). The summary goes to nb.metadata["rnnkit"]["verify"].
     """
 
     def preprocess(self, nb, resources):
         summary = []
         for k, cell in enumerate(nb.cells):
-            if not _is_test_cell(cell) or not _verify.find_check_calls(cell.source):
+            if not _is_test_cell(cell):
+                continue
+            _failure_first(cell)
+            if not _verify.find_check_calls(cell.source):
                 continue
             problems = _verify.verify_cell(cell.source, cell.get("outputs", []), _REFERENCE)
             cell_id = _cell_id(cell, k)
@@ -55,17 +61,33 @@ class VerifyRecords(NbGraderPreprocessor):
         return nb, resources
 
 
+def _is_failure(output):
+    """What SaveAutoGrades reads as a failed test: an error, or anything on stderr."""
+    return output.output_type == "error" or \
+        (output.output_type == "stream" and output.get("name") == "stderr")
+
+
+def _failure_first(cell):
+    """Move a failing output of a test cell before everything else.
+
+    nbgrader reads a test cell's outputs in order and returns at the first execute_result
+    (partial credit) or failure; a student's function that publishes "2.0" as a result before
+    the test fails would take the points. Any test cell, with check(...) or not.
+    """
+    failures = [o for o in cell.get("outputs", []) if _is_failure(o)]
+    if failures and cell.outputs[0] is not failures[0]:
+        cell.outputs.remove(failures[0])
+        cell.outputs.insert(0, failures[0])
+
+
 def _fail_first(cell, problems):
-    """Make the cell's FIRST output an error, so that SaveAutoGrades scores it 0.
+    """Make sure the cell scores 0: its first output must be a failure.
 
     A cell whose check already failed in the kernel (an honest wrong answer) keeps its own
-    error, moved first, so the student reads their check's explanation and nothing else.
-    Otherwise an UntrustedResult error is inserted.
+    error (already moved first), so the student reads their check's explanation and nothing
+    else. Otherwise an UntrustedResult error is inserted first.
     """
-    errors = [o for o in cell.outputs if o.output_type == "error"]
-    if errors:
-        cell.outputs.remove(errors[0])
-        cell.outputs.insert(0, errors[0])
+    if cell.outputs and _is_failure(cell.outputs[0]):
         return
     message = "not graded: " + "; ".join(problems)
     cell.outputs.insert(0, nbformat.v4.new_output(

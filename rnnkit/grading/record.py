@@ -22,8 +22,9 @@ def set_sink(func):
 
 
 def encode_array(a):
-    a = np.ascontiguousarray(a, dtype="<f8")
-    return {"shape": list(a.shape), "data": base64.b64encode(a.tobytes()).decode("ascii")}
+    a = np.asarray(a, dtype="<f8")  # not ascontiguousarray: it turns a scalar into shape (1,)
+    return {"shape": list(a.shape),
+            "data": base64.b64encode(a.tobytes(order="C")).decode("ascii")}
 
 
 def decode_array(entry):

@@ -4,8 +4,10 @@ Both return the compared outputs as an ordered dict name -> float64 array, so th
 comparison, the record and the grader all see the same thing. ``clip_grad_norm``'s dict of
 clipped arrays is flattened to ``clipped[W_ih]``, ``clipped[W_hh]``, ... .
 """
+import contextlib
 import copy
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +37,23 @@ def _student_traceback(exc):
     return "".join(lines).rstrip()
 
 
+@contextlib.contextmanager
+def quiet():
+    """No warnings while the student's code runs: values are judged, not warnings.
+
+    nbgrader scores a test cell 0 when anything is written to stderr, so a harmless
+    RuntimeWarning would otherwise cost all the points; an overflow still shows up as inf/NaN
+    in the outputs, which the comparison reports.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _call(who, func, args, kwargs, where):
     try:
-        return func(*args, **kwargs)
+        with quiet():
+            return func(*args, **kwargs)
     except NotImplementedError as exc:
         raise StudentCrash(f"{who} is not implemented yet (it raises NotImplementedError).",
                            not_implemented=True) from exc
@@ -132,47 +148,58 @@ def _shape_hint(name, got, expected, sizes):
     return ""
 
 
+def _spell(sym, key, shape):
+    """'(N, T, H) = (2, 3, 4)' when the output has a symbolic shape, else '(2, 3, 4)'."""
+    spelled = sym.get(key.split("[")[0], "")
+    return f"{spelled} = {shape}" if spelled and spelled != "x.shape" else f"{shape}"
+
+
+def _scalar(who, key, v):
+    """A loss or a norm: any real number (or a one-element array) will do."""
+    if isinstance(v, np.ndarray) and v.size == 1:
+        v = v.reshape(())
+    if isinstance(v, bool) or \
+            not isinstance(v, (float, int, np.floating, np.integer, np.ndarray)) or \
+            (isinstance(v, np.ndarray) and v.ndim):
+        raise Problem(f"{who} returned {key} as {type(v).__name__}{getattr(v, 'shape', '')}; "
+                      "expected a single number.")
+    return np.asarray(v, dtype=np.float64)
+
+
+def _array(who, key, v, exp, sym, sizes):
+    if not isinstance(v, np.ndarray):
+        raise Problem(f"{who} returned {key} as {type(v).__name__}; expected a numpy array of "
+                      f"shape {_spell(sym, key, exp.shape)}.")
+    if v.shape != exp.shape:
+        hint = _shape_hint(key, v.shape, exp.shape, sizes)
+        raise Problem(f"{who} returned {key} with shape {v.shape}; expected "
+                      f"{_spell(sym, key, exp.shape)}.{hint}")
+    if v.dtype != np.float64:
+        raise Problem(f"{who} returned {key} with dtype {v.dtype}; expected float64 "
+                      "(keep the inputs' dtype: do not cast).")
+    return np.asarray(v, dtype=np.float64)
+
+
 def validate_student(exercise, raw, expected, case):
     """Types and shapes of the student's outputs -> flat float64 dict, or a Problem."""
     sym = symbols(exercise.family, exercise.sequence)
     who = exercise.name
-    if exercise.family == "clip":
-        clipped = raw["clipped"]
-        if not isinstance(clipped, dict):
-            raise Problem(f"{who} must return the clipped gradients in a dict with the same keys "
-                          f"as grads; it returned a {type(clipped).__name__}.")
-        keys = sorted(k[len("clipped["):-1] for k in expected if k.startswith("clipped["))
-        if sorted(clipped) != keys:
-            raise Problem(f"{who}: the clipped dict has keys {sorted(clipped)}; expected {keys}.")
-    flat = {}
+    items = []
     for name, value in raw.items():
         if exercise.family == "clip" and name == "clipped":
-            items = [(f"clipped[{k}]", raw["clipped"][k]) for k in sorted(raw["clipped"])]
+            if not isinstance(value, dict):
+                raise Problem(f"{who} must return the clipped gradients in a dict with the same "
+                              f"keys as grads; it returned a {type(value).__name__}.")
+            keys = sorted(k[len("clipped["):-1] for k in expected if k.startswith("clipped["))
+            if sorted(value) != keys:
+                raise Problem(f"{who}: the clipped dict has keys {sorted(value)}; "
+                              f"expected {keys}.")
+            items += [(f"clipped[{k}]", value[k]) for k in keys]
         else:
-            items = [(name, value)]
-        for key, v in items:
-            exp = expected[key]
-            if exp.ndim == 0:  # a scalar: any real number type will do
-                if isinstance(v, np.ndarray) and v.size == 1:
-                    v = v.reshape(())
-                if not isinstance(v, (float, int, np.floating, np.integer, np.ndarray)) or \
-                        isinstance(v, bool) or (isinstance(v, np.ndarray) and v.ndim):
-                    raise Problem(f"{who} returned {key} as {type(v).__name__}"
-                                  f"{getattr(v, 'shape', '')}; expected a single number.")
-                flat[key] = np.asarray(v, dtype=np.float64)
-                continue
-            if not isinstance(v, np.ndarray):
-                raise Problem(f"{who} returned {key} as {type(v).__name__}; expected a numpy "
-                              f"array of shape {sym.get(key, '')} = {exp.shape}.".replace(
-                                  " of shape  =", " of shape"))
-            if v.shape != exp.shape:
-                spelled = sym.get(key.split("[")[0], "")
-                spelled = f"{spelled} = " if spelled and spelled != "x.shape" else ""
-                hint = _shape_hint(key, v.shape, exp.shape, case.sizes)
-                raise Problem(f"{who} returned {key} with shape {v.shape}; expected "
-                              f"{spelled}{exp.shape}.{hint}")
-            if v.dtype != np.float64:
-                raise Problem(f"{who} returned {key} with dtype {v.dtype}; expected float64 "
-                              "(keep the inputs' dtype: do not cast).")
-            flat[key] = np.asarray(v, dtype=np.float64)
+            items.append((name, value))
+    flat = {}
+    for key, v in items:
+        exp = expected[key]
+        flat[key] = _scalar(who, key, v) if exp.ndim == 0 else \
+            _array(who, key, v, exp, sym, case.sizes)
     return flat

@@ -102,7 +102,11 @@ class Coordinator:
         """Gradebook entries + sanitized notebooks + the task for a worker."""
         s = self.settings
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:
-            assignment = gb.find_assignment(sub.assignment)  # MissingEntry: not released
+            try:
+                assignment = gb.find_assignment(sub.assignment)
+            except MissingEntry:
+                raise MissingEntry(f"assignment {sub.assignment!r} is not in the gradebook: "
+                                   "release it first (nbgrader generate_assignment)") from None
             gb.update_or_create_student(sub.student)
             timestamp = self.coursedir.get_existing_timestamp(str(sub.folder))
             kwargs = {"timestamp": timestamp} if timestamp else {}

@@ -76,6 +76,8 @@ def grade(course_dir, assignments=None, students=None, jobs=None, scheduler=None
                                                 reasons=[f"{type(exc).__name__}: {exc}"]))
                         failed += 1
                         bar.update(1)
+                        bar.set_postfix(failed=failed, refresh=False)
+                        bar.write(f"  FAILED {sub.student}/{sub.assignment}: {exc}")
                         continue
                     running[pool.submit(run_task, prepared.task)] = prepared
                 if not running:

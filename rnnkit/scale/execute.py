@@ -45,7 +45,10 @@ def apply_limits(limits):
     for key, (which, unit) in table.items():
         value = limits.get(key)
         if value:
-            resource.setrlimit(which, (int(value) * unit, int(value) * unit))
+            soft = hard = int(value) * unit
+            if key == "cpu_seconds":  # SIGXCPU at the soft limit, SIGKILL 5 s later
+                hard += 5
+            resource.setrlimit(which, (soft, hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -77,9 +80,13 @@ def _error_output(ename, evalue):
 
 
 def _trim(outputs):
-    for out in outputs:
+    """Bound what goes back to the coordinator: long streams cut, huge other outputs dropped."""
+    for k, out in enumerate(outputs):
         if out.get("output_type") == "stream" and len(out.get("text", "")) > MAX_OUTPUT_CHARS:
             out["text"] = out["text"][:MAX_OUTPUT_CHARS] + "\n... (output truncated by the grader)"
+        elif len(json.dumps(out)) > 5 * MAX_OUTPUT_CHARS:
+            outputs[k] = {"output_type": "stream", "name": "stderr",
+                          "text": "(an output larger than 5 MB was dropped by the grader)\n"}
     return outputs
 
 
@@ -116,7 +123,7 @@ def _describe_exit(code):
         return "the kernel died"
     if code < 0:
         name = signal.Signals(-code).name
-        why = {"SIGXCPU": " (CPU-time limit)", "SIGKILL": " (killed)",
+        why = {"SIGXCPU": " (CPU-time limit)", "SIGKILL": " (killed: the hard CPU-time limit?)",
                "SIGSEGV": " (segmentation fault)"}.get(name, "")
         return f"the kernel was killed by {name}{why}"
     return f"the kernel exited with status {code} (os._exit or sys.exit from C)"
@@ -137,10 +144,64 @@ def _record_reply_error(cell, cell_index, execute_reply):
     cell.outputs.append(_error_output(content.get("ename", "Error"), content.get("evalue", "")))
 
 
+async def _run_cells(client, nb, request, cells, incidents, state):
+    """Run the code cells in order; after a fatal event, mark the rest "not run"."""
+    from nbclient.exceptions import DeadKernelError
+
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        entry = {"index": index, "grade_id": _grade_id(cell), "status": "running",
+                 "ename": None, "evalue": None, "seconds": 0.0}
+        cells.append(entry)
+        if state["stopped"]:
+            cell.outputs = [_error_output("NotRunError", f"not run: {state['stopped']}")]
+            entry.update(status="not-run", ename="NotRunError", evalue=state["stopped"])
+            continue
+        start = time.monotonic()
+        try:
+            await client.async_execute_cell(cell, index)
+        except DeadKernelError:
+            state["kernel_exit"] = _kernel_exit(client)
+            why = _describe_exit(state["kernel_exit"])
+            cell.outputs = list(cell.get("outputs", [])) + [
+                _error_output("DeadKernelError", f"{why} while running this cell")]
+            entry.update(status="kernel-died", ename="DeadKernelError", evalue=why)
+            incidents.append({"kind": "kernel-died", "cell": entry["grade_id"] or index,
+                              "message": why})
+            state["stopped"] = f"{why} in cell {entry['grade_id'] or index}"
+            continue
+        finally:
+            entry["seconds"] = round(time.monotonic() - start, 3)
+        entry["status"] = "ok"
+        _trim(cell.outputs)
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        if errors:
+            entry.update(status="error", ename=errors[-1].get("ename"),
+                         evalue=str(errors[-1].get("evalue", ""))[:500])
+        if entry["ename"] == "CellTimeoutError":
+            entry["status"] = "timeout"
+            if not await _kernel_responds(client, request.get("probe_timeout", 5)):
+                why = ("the cell exceeded the time limit and ignored the interrupt "
+                       "(a loop in compiled code?)")
+                incidents.append({"kind": "timeout", "cell": entry["grade_id"] or index,
+                                  "message": why})
+                state["stopped"] = f"{why} in cell {entry['grade_id'] or index}"
+                await client.km.shutdown_kernel(now=True)  # the rest: "not run"
+            else:
+                incidents.append({"kind": "timeout", "cell": entry["grade_id"] or index,
+                                  "message": "the cell exceeded the time limit and was "
+                                             "interrupted"})
+    if state["stopped"] and client.km is not None:
+        try:
+            await client.km.shutdown_kernel(now=True)
+        except Exception:  # already dead
+            pass
+
+
 async def run(request):
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.from_dict(request["notebook"])
     client = NotebookClient(
@@ -154,57 +215,26 @@ async def run(request):
                           "traceback": []})
     client.on_cell_executed = _record_reply_error
     cells, incidents = [], []
-    stopped = None  # why the remaining cells were not run
-    kernel_exit = None
-    async with client.async_setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            entry = {"index": index, "grade_id": _grade_id(cell), "status": "ok",
-                     "ename": None, "evalue": None, "seconds": 0.0}
+    state = {"stopped": None, "kernel_exit": None}  # why the remaining cells were not run
+    try:
+        async with client.async_setup_kernel():
+            await _run_cells(client, nb, request, cells, incidents, state)
+    except Exception as exc:  # the grader itself failed (or a dead kernel's cleanup did)
+        state["stopped"] = state["stopped"] or f"the grader failed: {type(exc).__name__}: {exc}"
+    # A code cell that was never run must not look passed (no error output = full points).
+    entries = {c["index"]: c for c in cells}
+    for index, cell in enumerate(nb.cells):
+        entry = entries.get(index)
+        if cell.cell_type != "code" or (entry and entry["status"] != "running"):
+            continue
+        cell.outputs = list(cell.get("outputs", [])) + [
+            _error_output("NotRunError", f"not run: {state['stopped']}")]
+        if entry is None:
+            entry = {"index": index, "grade_id": _grade_id(cell), "seconds": 0.0}
             cells.append(entry)
-            if stopped:
-                cell.outputs = [_error_output("NotRunError", f"not run: {stopped}")]
-                entry.update(status="not-run", ename="NotRunError", evalue=stopped)
-                continue
-            start = time.monotonic()
-            try:
-                await client.async_execute_cell(cell, index)
-            except DeadKernelError:
-                kernel_exit = _kernel_exit(client)
-                why = _describe_exit(kernel_exit)
-                cell.outputs = list(cell.get("outputs", [])) + [
-                    _error_output("DeadKernelError", f"{why} while running this cell")]
-                entry.update(status="kernel-died", ename="DeadKernelError", evalue=why)
-                incidents.append({"kind": "kernel-died", "cell": entry["grade_id"] or index,
-                                  "message": why})
-                stopped = f"{why} in cell {entry['grade_id'] or index}"
-                continue
-            finally:
-                entry["seconds"] = round(time.monotonic() - start, 3)
-            _trim(cell.outputs)
-            errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-            if errors:
-                entry.update(status="error", ename=errors[-1].get("ename"),
-                             evalue=str(errors[-1].get("evalue", ""))[:500])
-            if entry["ename"] == "CellTimeoutError":
-                entry["status"] = "timeout"
-                if not await _kernel_responds(client, request.get("probe_timeout", 5)):
-                    why = ("the cell exceeded the time limit and ignored the interrupt "
-                           "(a loop in compiled code?)")
-                    incidents.append({"kind": "timeout", "cell": entry["grade_id"] or index,
-                                      "message": why})
-                    stopped = f"{why} in cell {entry['grade_id'] or index}"
-                    await client.km.shutdown_kernel(now=True)  # the rest: "not run"
-                else:
-                    incidents.append({"kind": "timeout", "cell": entry["grade_id"] or index,
-                                      "message": "the cell exceeded the time limit and was "
-                                                 "interrupted"})
-        if stopped and client.km is not None:
-            try:
-                await client.km.shutdown_kernel(now=True)
-            except Exception:  # already dead
-                pass
+        entry.update(status="not-run", ename="NotRunError", evalue=state["stopped"])
+    cells.sort(key=lambda c: c["index"])
+    kernel_exit = state["kernel_exit"]
     return {"notebook": nb, "cells": cells, "incidents": incidents, "kernel_exit": kernel_exit}
 
 

@@ -51,12 +51,27 @@ def require_bwrap(unsandboxed=False, log=print):
                 "bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed. Install "
                 "it (Debian/Ubuntu: apt-get install bubblewrap) or pass --unsandboxed to run "
                 "students' code with your own rights (not recommended).")
+        _probe(path)
         return path
     if "unsandboxed" not in _WARNED:
         _WARNED.add("unsandboxed")
         log("WARNING: bwrap is missing: grading WITHOUT a sandbox (--unsandboxed): students' code "
             "runs as you, can read your files and reach the network; only rlimits apply.")
     return None
+
+
+def _probe(bwrap):
+    """Fail once, clearly, when bwrap is there but cannot create namespaces here."""
+    if bwrap in _WARNED:
+        return
+    user = [] if os.geteuid() == 0 else ["--unshare-user"]
+    proc = subprocess.run([bwrap, *user, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
+                           "--proc", "/proc", "--dev", "/dev", "true"], capture_output=True)
+    if proc.returncode != 0:
+        raise SandboxError(
+            f"bwrap cannot create a sandbox on this machine: {proc.stderr.decode().strip()} "
+            "(unprivileged user namespaces disabled? see docs/grading-at-scale.md)")
+    _WARNED.add(bwrap)
 
 
 def _system_binds():

@@ -6,6 +6,8 @@ import nbformat
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 COURSE = REPO / "course"
+#: the assignments of part 1 of the course (these tests' subject)
+ASSIGNMENTS = ["01_rnn_forward", "02_bptt", "03_lstm", "04_gru"]
 
 
 def load_script(name):

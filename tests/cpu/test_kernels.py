@@ -63,3 +63,23 @@ def test_saturated_gates_stay_finite():
         for dtype in (np.float64, np.float32):
             errors = compare(cell, kwargs, args, upstream, dtype, floor=1.0)
             assert max(errors.values()) <= TOLERANCE[dtype], (cell, kwargs, dtype, errors)
+
+
+def test_poisoning_catches_an_unwritten_element(monkeypatch):
+    """The NaN poison works: a kernel that skips one element of h fails the comparison."""
+    import rnnkit.cpu._buffers as buffers
+    import rnnkit.cpu.lstm as lstm
+
+    assert np.all(np.isnan(buffers.empty((2, 3), np.float32)))
+    real_kernel = lstm.lstm_forward_serial
+
+    def forgetful_kernel(xp, W_blocks, hs, cs, ifgo, a):
+        saved = hs[1, 0, 0]
+        real_kernel(xp, W_blocks, hs, cs, ifgo, a)
+        hs[1, 0, 0] = saved  # as if the kernel had never written h_1[0, 0]: still NaN
+
+    monkeypatch.setattr(lstm, "lstm_forward_serial", forgetful_kernel)
+    monkeypatch.setattr(lstm, "threads_for", lambda *_: 1)
+    args, upstream = random_case("lstm", 2, 3, 4, 5, seed=0)
+    with pytest.raises(AssertionError, match="NaN"):
+        compare("lstm", {}, args, upstream, np.float64)

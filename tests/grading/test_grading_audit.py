@@ -114,3 +114,18 @@ def test_audit_cells_writes_metadata_and_json(tmp_path):
     data = json.loads(path.read_text())
     assert data["student"] == "s1" and [f["rule"] for f in data["flags"]] == ["module-assign"]
     assert nb.metadata["rnnkit"]["audit"] == data["flags"]
+
+
+def test_install_puts_both_preprocessors_right_after_execute():
+    from traitlets.config import Config
+
+    import rnnkit.grading
+    from rnnkit.grading.nbgrader_plugin import install
+    config = Config()
+    names = [p.__name__ for p in install(config)]
+    assert names[:3] == ["Execute", "VerifyRecords", "AuditCells"]
+    assert names.index("SaveAutoGrades") > names.index("VerifyRecords")
+    documented = rnnkit.grading.__doc__.split("autograde_preprocessors = [")[1].split("]")[0]
+    assert [n.strip(" #\n") for n in documented.split(",") if n.strip(" #\n")] == names
+    assert install(config) == config.Autograde.autograde_preprocessors  # idempotent
+    assert "install(c)" in rnnkit.grading.config_snippet()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rnnkit.reference as R
-from rnnkit.grading import check
+from rnnkit.grading import EXERCISES, check
 from rnnkit.grading.nbgrader_plugin import VerifyRecords
 from rnnkit.grading.record import MIME, decode_array, encode_array
 from rnnkit.grading.verify import find_check_calls, verify_cell
@@ -28,6 +28,9 @@ def _honest_record(records, **options):
 def test_array_encoding_round_trips():
     a = np.random.default_rng(0).standard_normal((2, 3, 4))
     assert np.array_equal(decode_array(encode_array(a)), a)
+    assert np.array_equal(decode_array(encode_array(a.T)), a.T)  # not C-contiguous
+    scalar = decode_array(encode_array(np.float64(2.5)))
+    assert scalar.shape == () and scalar == 2.5
     with pytest.raises(ValueError):
         decode_array({"shape": [2, 3], "data": encode_array(np.zeros(5))["data"]})
 
@@ -37,6 +40,15 @@ def test_honest_record_verifies(records):
     assert rec["name"] == "rnn_backward" and rec["variant"] == {"nonlinearity": "tanh"}
     assert len(rec["results"]) == 5 and all("outputs" in r for r in rec["results"])
     assert verify_cell(SOURCE, _outputs([rec]), R) == []
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_honest_records_of_every_exercise_verify(records, name):
+    """Including scalars (loss, total_norm) and dicts of arrays (clipped)."""
+    forward = EXERCISES[name].forward
+    check(name, getattr(R, name), forward=getattr(R, forward) if forward else None)
+    source = f'check("{name}", f' + (", forward=g)" if forward else ")")
+    assert verify_cell(source, _outputs(records), R) == []
 
 
 def test_record_is_emitted_even_when_the_check_fails(records):
@@ -150,3 +162,61 @@ def test_verify_records_preprocessor_zeroes_only_unverified_cells(records):
     assert nb.cells[1].outputs[0].ename == "UntrustedResult"
     assert nb.cells[2].outputs == []
     assert [s["verified"] for s in nb.metadata["rnnkit"]["verify"]] == [True, False]
+
+
+def test_every_test_cell_gets_its_failure_first():
+    """With or without check(...): an execute_result before the error must not earn points."""
+    c = nbformat.v4.new_code_cell("f()\nassert False")
+    c.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "plain",
+                              "points": 2, "locked": True, "schema_version": 3}
+    c.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2.0"},
+                                        execution_count=1),
+                 nbformat.v4.new_output("stream", name="stderr", text="boom\n")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [c]
+    nb, _ = VerifyRecords().preprocess(nb, {})
+    assert [o.output_type for o in nb.cells[0].outputs] == ["stream", "execute_result"]
+    from nbgrader.utils import determine_grade
+    assert determine_grade(nb.cells[0]) == (0, 2.0)
+
+
+def test_warnings_in_the_students_code_do_not_reach_stderr(recwarn):
+    import warnings
+
+    def rnn_step_forward(*args):
+        warnings.warn("something harmless", RuntimeWarning)
+        np.exp(np.array([1000.0]))  # overflow warning, harmless here
+        return R.rnn_step_forward(*args)
+    check("rnn_step_forward", rnn_step_forward)
+    assert len(recwarn) == 0
+
+
+class FakePart2Exercise:
+    """Stands for an exercise of rnnkit.grading.part2 (assignments 05-08)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def check(self, func, forward=None, seed=None, hidden=False):
+        self.calls.append(("check", func, forward, seed, hidden))
+
+    def verify_record(self, call, record):
+        self.calls.append(("verify", call["name"], record))
+        return None if record == {"ok": True} else "wrong"
+
+
+def test_part2_names_are_handed_to_part2(monkeypatch):
+    import rnnkit.grading.checker as checker
+    import rnnkit.grading.verify as verify
+    fake = FakePart2Exercise()
+    monkeypatch.setattr(checker, "part2_exercises", lambda: {"adam_step": fake})
+    monkeypatch.setattr(verify, "part2_exercises", lambda: {"adam_step": fake})
+    check("adam_step", len, seed=3, hidden=True)
+    assert fake.calls == [("check", len, None, 3, True)]
+    with pytest.raises(TypeError, match="takes no option"):
+        check("adam_step", len, cases=2)
+    source = 'check("adam_step", adam_step)'
+    assert verify_cell(source, _outputs([{"ok": True}]), R) == []
+    assert verify_cell(source, _outputs([{"ok": False}]), R) == ["check('adam_step', ...): wrong"]
+    with pytest.raises(ValueError, match="unknown exercise"):
+        check("not_an_exercise", len)

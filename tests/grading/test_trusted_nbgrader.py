@@ -51,6 +51,12 @@ CHEATS = {
         rnnkit.reference.rnn_step_forward = lambda *a, **k: rnn_step_forward(*a)
         """),
 }
+# an honest mistake: the check fails in the kernel with its own explanation
+WRONG = HONEST.replace(" + b_hh)", ")")
+# nbgrader takes the points of the first execute_result it meets, even before an error: a
+# function that publishes "2.0" as a result before the check fails would score 2/2
+DISPLAYHOOK = GARBAGE.replace("    return np.zeros", "    get_ipython().displayhook(2.0)\n"
+                                                   "    return np.zeros")
 TEST_SOURCE = """\
 from rnnkit.grading import check
 check("rnn_step_forward", rnn_step_forward)
@@ -110,7 +116,8 @@ def course(tmp_path_factory):
     _nbgrader(course, "generate_assignment", "ps1", "--force")
     release = nbformat.read(course / "release" / "ps1" / "ps1.ipynb", as_version=4)
     assert "BEGIN HIDDEN TESTS" not in json.dumps(release)
-    for student, answer in {"honest": HONEST, **CHEATS}.items():
+    for student, answer in {"honest": HONEST, "wrong": WRONG, "displayhook": DISPLAYHOOK,
+                            **CHEATS}.items():
         nb = nbformat.read(course / "release" / "ps1" / "ps1.ipynb", as_version=4)
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == ANSWER_ID:
@@ -154,6 +161,25 @@ def test_monkeypatching_scores_zero_on_the_faked_cell(course, student):
     # the check itself passed in the cheating kernel: only the grader's verdict is an error
     assert [e.ename for e in errors] == ["UntrustedResult"]
     assert cell.outputs[0].output_type == "error"
+
+
+def test_an_honest_mistake_keeps_its_own_explanation(course):
+    assert _scores(course, "wrong") == {TEST_ID: 0.0, CONTROL_ID: 1.0}
+    cell = _cell(_autograded(course, "wrong"), TEST_ID)
+    assert [o.ename for o in cell.outputs if o.output_type == "error"] == ["AssertionError"]
+    assert "recurrent bias b_hh is left out" in cell.outputs[0].evalue
+    audit = json.loads((course / "autograded" / "wrong" / "ps1" / "ps1.audit.json").read_text())
+    assert audit["flags"] == []
+
+
+def test_a_result_published_before_the_error_earns_nothing(course):
+    assert _scores(course, "displayhook") == {TEST_ID: 0.0, CONTROL_ID: 1.0}
+    cell = _cell(_autograded(course, "displayhook"), TEST_ID)
+    assert cell.outputs[0].output_type == "error"
+    assert any(o.output_type == "execute_result" for o in cell.outputs)
+    audit = json.loads((course / "autograded" / "displayhook" / "ps1" / "ps1.audit.json")
+                       .read_text())
+    assert {f["rule"] for f in audit["flags"]} == {"get-ipython"}
 
 
 @pytest.mark.parametrize("student,rule", [("patch_check", "module-assign"),

@@ -10,7 +10,7 @@ import sqlite3
 import nbformat
 import pytest
 
-from rnnkit.scale.engine import grade
+from rnnkit.scale.engine import export_status, grade
 from tiny_course import ADD, MUL, SECRET, copy_course, submit
 
 pytestmark = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) is not "
@@ -80,6 +80,7 @@ def runs(tiny_template, tmp_path_factory):
     for student, (add, mul, _, _) in attacks.items():
         submit(mixed, student, add, mul)
     outcomes = grade(mixed, jobs=2, progress=False, log=lambda *a: None)
+    export_status(mixed, outcomes)
     return {"alone": alone, "alone_outcomes": {o.student: o for o in alone_outcomes},
             "mixed": mixed, "outcomes": {o.student: o for o in outcomes}, "attacks": attacks}
 
@@ -130,3 +131,14 @@ def test_resume_skips_what_is_done_and_force_regrades(runs):
     forced = grade(mixed, students=["alice"], force=True, progress=False, log=lambda *a: None)
     assert [(o.student, o.status, o.score) for o in forced] == [("alice", "graded", 3)]
     assert grades(mixed) == before
+
+
+def test_export_has_every_student_with_the_coordinators_scores(runs):
+    import csv
+    path = runs["mixed"] / "grades.csv"
+    if not path.exists():
+        pytest.skip("rnnkit.course (the export) is not installed")
+    rows = {r["student"]: r for r in csv.DictReader(path.open())}
+    assert set(rows) == set(runs["outcomes"])
+    for student, outcome in runs["outcomes"].items():
+        assert float(rows[student]["score"]) == outcome.score

@@ -8,7 +8,8 @@ from rnnkit.cli import main
 from rnnkit.commands import _backend
 
 TINY = ["--hidden-size", "8", "--embedding-dim", "4", "--seq-len", "8", "--batch-size", "4",
-        "--eval-every", "5", "--val-chars", "500", "--no-progress", "--backend", "numpy"]
+        "--eval-every", "5", "--val-chars", "500", "--no-progress", "--backend", "numpy",
+        "--threads", "1"]
 
 
 @pytest.fixture
@@ -98,6 +99,7 @@ def test_analyses(corpus, tmp_path, capsys):
     (["analyze", "gradflow", "--radii", "0,1"], "--radii must be"),
     (["analyze", "adding", "--cells", "lstm,tcn"], "--cells must be"),
     (["gradcheck", "--tolerance", "0"], "--tolerance must be positive"),
+    (["train", "--threads", "-1"], "--threads must be >= 0"),
 ])
 def test_bad_arguments_give_clear_errors(argv, message, capsys, tmp_path):
     extra = ["--out", str(tmp_path)] if argv[0] == "analyze" else []

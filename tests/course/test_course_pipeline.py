@@ -13,16 +13,17 @@ import nbformat
 import pytest
 
 from bank import ALTERNATIVES, WRONG
-from course_helpers import graded_cells, load_script, release_notebook
+from course_helpers import ASSIGNMENTS, graded_cells, load_script, release_notebook
 from rnnkit.course.paths import nbgrader_env
 from rnnkit.course.sandbox import run_autograde
 from rnnkit.course.submissions import fill, write
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ["01_rnn_forward", "02_bptt", "03_lstm", "04_gru"]
 HIDDEN_TEXT = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden=True")
-INFINITE_LOOP = "while True:\n    pass\n"
+# an accidental infinite loop inside the function: the test cell that calls it times out
+INFINITE_LOOP = ("    arrays = list(grads.values())",
+                 "    while True:\n        pass\n    arrays = list(grads.values())")
 
 
 def _submit(course, student, assignment, nb):
@@ -51,7 +52,7 @@ def graded(released_course, source_notebooks):
     for a, spec in load_script("build_examples").EXAMPLES["mallory"].items():
         _submit(course, "cheat", a, solved(a, edits=spec[2], answered=spec[1]))
     _submit(course, "timeout", "02_bptt",
-            solved("02_bptt", edits=[("clip_grad_norm", None, INFINITE_LOOP)]))
+            solved("02_bptt", edits=[("clip_grad_norm", *INFINITE_LOOP)]))
     _submit(course, "dead", "03_lstm",
             solved("03_lstm", edits=[("lstm_forward", None, "import os\nos._exit(1)\n")]))
     text = nbformat.writes(solved("01_rnn_forward"))
@@ -132,7 +133,7 @@ def test_submissions_that_cannot_be_graded_are_reported(graded):
     assert not (course / "autograded" / "broken" / "01_rnn_forward").exists()
     assert not (course / "autograded" / "dead" / "03_lstm").exists()
     slow = results["timeout", "02_bptt"]
-    assert slow["ok"] and "timeout in cell clip_grad_norm" in slow["flags"]
+    assert slow["ok"] and "timeout in cell test_clip_grad_norm" in slow["flags"]
     assert slow["cells"]["test_clip_grad_norm"][0] == 0
 
 

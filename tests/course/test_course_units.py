@@ -89,3 +89,23 @@ def test_solution_text_and_edits():
     assert apply_edit("x", None, "y") == "x\ny"
     with pytest.raises(ValueError, match="exactly once"):
         apply_edit("b + b", "b", "c")
+
+
+def test_lab_copies_the_release_once(tmp_path):
+    from rnnkit.course.lab import student_copy
+    with pytest.raises(FileNotFoundError, match="rnnkit course release"):
+        student_copy(tmp_path, "alice")
+    (tmp_path / "release" / "01_rnn_forward").mkdir(parents=True)
+    (tmp_path / "release" / "01_rnn_forward" / "01_rnn_forward.ipynb").write_text("release")
+    home = student_copy(tmp_path, "alice")
+    work = home / "01_rnn_forward" / "01_rnn_forward.ipynb"
+    assert work.read_text() == "release"
+    work.write_text("the student's work")
+    student_copy(tmp_path, "alice")  # opening the lab again keeps the work
+    assert work.read_text() == "the student's work"
+
+
+def test_course_command_is_wired():
+    from rnnkit.cli import build_parser
+    args = build_parser().parse_args(["course", "autograde", "--jobs", "3"])
+    assert args.action == "autograde" and args.jobs == 3

@@ -116,7 +116,7 @@ def test_bank_is_big_enough_and_its_edits_apply(source_notebooks):
 
 @pytest.mark.slow
 def test_bank_in_process(source_notebooks):
-    """Quick check of the bank without nbgrader (the real autograde is test_autograde.py)."""
+    """Quick check of the bank without nbgrader (the real autograde is test_course_pipeline.py)."""
     from inprocess import failing_test_cells
     for name, nb in source_notebooks.items():
         assert failing_test_cells(nb) == {}, name

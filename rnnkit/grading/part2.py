@@ -1,0 +1,258 @@
+"""Grading of the course's part 2 (assignments 05-08): exercises that check themselves.
+
+Part 1's exercises share one shape (arrays in, arrays out, compared with `rnnkit.reference`).
+Part 2's do not: an optimizer step, a training loop over chunks, sampling with a seeded
+generator, `@njit` functions in float32, CUDA kernels launched by the checker, timings fitted
+by a power law. Each part-2 exercise is a `Part2Exercise` that knows
+
+- its cases, regenerated from a seed (`cases`), the same in the kernel and in the grader;
+- the expected outputs of a case (`expected`), computed from numpy references only;
+- how to run the student's function on a case (`run`) and what else to require of it
+  (`require`: "is a compiled nopython dispatcher", "no race on 1 and 2 threads", ...);
+- the classic mistakes it recognises (`diagnose`).
+
+In a test cell (the same call as part 1: `rnnkit.grading.check` hands part-2 names here)::
+
+    from rnnkit.grading import check
+    check("adam_step", adam_step)
+    check("lstm_backward_njit", lstm_backward_njit, forward=lstm_forward_njit, hidden=True)
+
+Trusted scoring works as in part 1: every call emits a record (`record.MIME`) of the student's
+outputs; the grader's `VerifyRecords` finds the exercise through
+`rnnkit.grading.exercises.part2_exercises()` (this module's `PART2`) and calls its
+`verify_record`, which regenerates the cases from the record's seed and recomputes the
+expected outputs in the grader's own process. A record carries no verdict.
+"""
+import secrets
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnkit.grading import record as records
+from rnnkit.grading.compare import scaled_error
+
+#: scaled error accepted for float64 results (as in part 1)
+TOLERANCE = 1e-7
+#: float32 results against the float64 reference (DESIGN.md)
+TOLERANCE_F32 = 1e-4
+
+
+class Problem(Exception):
+    """Something the student can fix; the message is shown as it is."""
+
+
+@dataclass
+class Case:
+    index: int
+    sizes: dict
+    inputs: dict = field(default_factory=dict, repr=False)
+
+    def describe(self):
+        return ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+
+
+class Part2Exercise:
+    """One part-2 exercise. Subclasses set `name` and implement `make_case`, `expected`, `run`."""
+
+    name = None
+    family = "part2"
+    n_cases = (3, 4)            # visible, hidden
+    tolerance = TOLERANCE
+    what = "your function"      # used in messages ("your kernel", ...)
+
+    # --- the cases: the same in the kernel and in the grader ---------------------------------
+    def cases(self, seed, hidden):
+        n = self.n_cases[1] if hidden else self.n_cases[0]
+        return [self.make_case(k, np.random.default_rng([seed, k]), hidden) for k in range(n)]
+
+    def make_case(self, index, rng, hidden):
+        raise NotImplementedError
+
+    def expected(self, case):
+        """name -> float64 array, from numpy references only (runs in the grader)."""
+        raise NotImplementedError
+
+    def tolerance_for(self, key):
+        return TOLERANCE_F32 if key.endswith("[float32]") else self.tolerance
+
+    # --- the student's side -----------------------------------------------------------------
+    def run(self, func, case, forward=None):
+        """name -> array of the student's outputs on one case; raises Problem."""
+        raise NotImplementedError
+
+    def require(self, func, forward=None):
+        """Raise Problem when the function is not what the exercise asks for (before running)."""
+
+    def require_after(self, func, forward=None):
+        """Raise Problem after the cases ran (e.g. it compiled in object mode)."""
+
+    def diagnose(self, case, actual, expected, key):
+        """A sentence naming a classic mistake that explains the mismatch, or None."""
+        return None
+
+    # --- check and verify -------------------------------------------------------------------
+    def check(self, func, forward=None, seed=None, hidden=False):
+        __tracebackhide__ = True  # noqa: F841
+        if not callable(func):
+            raise TypeError(f"check({self.name!r}, func): func must be your function, got "
+                            f"{type(func).__name__}")
+        seed = secrets.randbelow(2**31) if seed is None else int(seed)
+        plan = self.cases(seed, hidden)
+        record = records.new_record(self.name, {}, seed, hidden, len(plan))
+        failure = None
+        try:
+            try:
+                self.require(func, forward)
+            except Problem as problem:
+                failure = str(problem)
+            for case in plan if failure is None else []:
+                failure = self._check_case(func, forward, case, len(plan), record)
+                if failure:
+                    break
+            if failure is None:
+                try:
+                    self.require_after(func, forward)
+                except Problem as problem:
+                    failure = str(problem)
+        finally:
+            records.emit(record)
+        if failure:
+            raise AssertionError(f"{self.name}: {failure}") from None
+        print(f"{self.name}: {len(plan)}/{len(plan)} cases match the reference")
+
+    def _check_case(self, func, forward, case, n_cases, record):
+        where = f"case {case.index + 1} of {n_cases} ({case.describe()})"
+        try:
+            actual = self.run(func, case, forward)
+            actual = {k: np.asarray(v, dtype=np.float64) for k, v in actual.items()}
+        except Problem as problem:
+            records.add_result(record, case, error=problem)
+            return f"{problem} (in {where})"
+        except NotImplementedError:
+            records.add_result(record, case, error="not implemented")
+            return f"{self.what} is not implemented yet (it raises NotImplementedError)."
+        except Exception as exc:  # the student's bug: say which and where
+            records.add_result(record, case, error=exc)
+            return f"{self.what} raised {type(exc).__name__} in {where}: {exc}"
+        records.add_result(record, case, outputs=actual)
+        expected = self.expected(case)
+        for key, exp in expected.items():
+            got = actual.get(key)
+            if got is None or got.shape != exp.shape:
+                shape = None if got is None else got.shape
+                return (f"{key} has shape {shape}; expected {exp.shape} (in {where}).")
+            err = scaled_error(got, exp)
+            if not err <= self.tolerance_for(key):
+                diff = np.abs(np.asarray(got) - exp)
+                diff = np.where(np.isfinite(diff), diff, np.inf)
+                index = np.unravel_index(int(np.argmax(diff)), exp.shape) if exp.ndim else ()
+                lines = [f"{key} does not match the reference in {where}: scaled error "
+                         f"{err:.2g} > {self.tolerance_for(key):.0e}; e.g. at index "
+                         f"{tuple(int(i) for i in index)} yours is {got[index]:.6g}, expected "
+                         f"{exp[index]:.6g}."]
+                hint = self.diagnose(case, actual, expected, key)
+                if hint:
+                    lines.append(hint)
+                return "\n".join(lines)
+        return None
+
+    def verify_record(self, call, record):
+        """The grader's side: None when `record` is a correct result of `call`, else why not."""
+        if not isinstance(record, dict) or record.get("version") != records.VERSION:
+            return "the record is malformed"
+        if record.get("name") != self.name:
+            return f"the record is for {record.get('name')!r}, not {self.name!r}"
+        options = call.get("options", {})
+        hidden = record.get("hidden")
+        if not isinstance(hidden, bool) or options.get("hidden", False) != hidden:
+            return "the record's hidden flag differs from the test's"
+        seed = record.get("seed")
+        if not isinstance(seed, int) or options.get("seed") not in (None, seed):
+            return "the record's seed differs from the test's"
+        plan = self.cases(seed, hidden)
+        results = record.get("results")
+        if not isinstance(results, list) or len(results) != len(plan):
+            done = len(results) if isinstance(results, list) else 0
+            return f"the check completed {done} of {len(plan)} cases"
+        for case, result in zip(plan, results):
+            if not isinstance(result, dict) or result.get("index") != case.index:
+                return "the record's cases are out of order"
+            if "outputs" not in result:
+                return f"case {case.index + 1}: the student's function produced no valid outputs"
+            expected = self.expected(case)
+            got = result["outputs"]
+            if not isinstance(got, dict) or not set(expected) <= set(got):
+                return f"case {case.index + 1}: the record's outputs are not the exercise's"
+            for key, exp in expected.items():
+                try:
+                    actual = records.decode_array(got[key])
+                except (ValueError, TypeError) as exc:
+                    return f"case {case.index + 1}: {key} is malformed ({exc})"
+                if actual.shape != exp.shape or \
+                        not scaled_error(actual, exp) <= self.tolerance_for(key):
+                    return f"case {case.index + 1}: {key} does not match the reference"
+        return None
+
+
+# Helpers shared by the part-2 modules --------------------------------------------------------
+
+def as_array(who, key, value, shape, dtype=np.float64):
+    """The student's output `key` as an array of `shape` and `dtype`, or a Problem."""
+    if not isinstance(value, np.ndarray):
+        raise Problem(f"{who} returned {key} as {type(value).__name__}; expected a numpy array "
+                      f"of shape {shape}.")
+    if value.shape != tuple(shape):
+        raise Problem(f"{who} returned {key} with shape {value.shape}; expected {tuple(shape)}.")
+    if value.dtype != dtype:
+        raise Problem(f"{who} returned {key} with dtype {value.dtype}; expected "
+                      f"{np.dtype(dtype).name} (keep the inputs' dtype).")
+    return value
+
+
+def as_number(who, key, value):
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(())[()]
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise Problem(f"{who} returned {key} as {type(value).__name__}; expected one number.")
+    return np.float64(value)
+
+
+def unpack(who, result, names):
+    if len(names) == 1:
+        return (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        got = len(result) if isinstance(result, (tuple, list)) else 1
+        raise Problem(f"{who} must return {len(names)} values ({', '.join(names)}); it "
+                      f"returned {got}.")
+    return tuple(result)
+
+
+_EXERCISES = {}
+
+
+def part2_exercises():
+    """name -> exercise, for every part-2 exercise (its modules are imported on first use)."""
+    if not _EXERCISES:
+        from rnnkit.grading import part2_analysis, part2_cuda, part2_numba, part2_training
+        for module in (part2_training, part2_numba, part2_cuda, part2_analysis):
+            for exercise in module.EXERCISES:
+                _EXERCISES[exercise.name] = exercise
+    return _EXERCISES
+
+
+def __getattr__(name):  # `PART2` is built on first use: the part2_* modules import this one
+    if name == "PART2":
+        return part2_exercises()
+    raise AttributeError(name)
+
+
+def check(name, func, forward=None, seed=None, hidden=False, **options):
+    """Check the student's `func` for a part-2 exercise (part-1 names go to part 1's check)."""
+    __tracebackhide__ = True  # noqa: F841
+    exercises = part2_exercises()
+    if name not in exercises:
+        from rnnkit.grading.checker import check as part1_check
+        return part1_check(name, func, forward=forward, seed=seed, hidden=hidden, **options)
+    if options:
+        raise TypeError(f"check({name!r}) takes no option(s) {', '.join(options)}")
+    return exercises[name].check(func, forward=forward, seed=seed, hidden=hidden)

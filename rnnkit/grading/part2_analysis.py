@@ -1,0 +1,163 @@
+"""Part-2 exercises of assignment 08 (performance and gradient analysis).
+
+Where a number exists it is graded: the fitted exponent of a power law (against numpy's
+least squares on the same data), the gradient norms ||dL/dh_t|| of a vanilla RNN on fixed
+weights, the spectral radius of W_hh, and the exponent of the student's own timings of the
+forward pass against T, which must lie in a band around 1 (timings are noisy; the band is
+wide (1 ± 0.5), and the grader can only check the band, not re-measure).
+"""
+import copy
+
+import numpy as np
+
+from rnnkit import reference as ref
+from rnnkit.grading.part2 import Case, Part2Exercise, Problem, as_array, as_number, unpack
+
+
+def fit_exponent(sizes, times):
+    """Least squares of log(times) = p log(sizes) + log(c) -> (p, c)."""
+    p, log_c = np.polyfit(np.log(sizes), np.log(times), 1)
+    return float(p), float(np.exp(log_c))
+
+
+def rnn_gradient_norms(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """||dL/dh_t|| (over the batch) for t = 0..T-1 with L = sum(h_T-1)."""
+    _, (step_caches, _, _) = ref.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
+    T = x.shape[1]
+    dh = np.ones_like(h0)
+    norms = np.empty(T)
+    for t in reversed(range(T)):
+        norms[t] = np.linalg.norm(dh)
+        dh = ref.rnn_step_backward(dh, step_caches[t])[1]
+    return norms
+
+
+class FitExponent(Part2Exercise):
+    name = "fit_exponent"
+    what = "fit_exponent"
+
+    def make_case(self, index, rng, hidden):
+        p = float(rng.uniform(0.5, 2.5))
+        c = float(10 ** rng.uniform(-7, -3))
+        sizes = np.unique(np.round(2 ** rng.uniform(3, 10, size=5 + index))).astype(float)
+        times = c * sizes**p * np.exp(rng.normal(0, 0.1, size=sizes.size))
+        return Case(index, {"points": sizes.size, "true p": round(p, 2)},
+                    {"sizes": sizes, "times": times})
+
+    def expected(self, case):
+        p, c = fit_exponent(case.inputs["sizes"], case.inputs["times"])
+        return {"p": np.float64(p), "c": np.float64(c)}
+
+    def run(self, func, case, forward=None):
+        a = copy.deepcopy(case.inputs)
+        p, c = unpack(self.name, func(a["sizes"], a["times"]), ("p", "c"))
+        return {"p": as_number(self.name, "p", p), "c": as_number(self.name, "c", c)}
+
+    def diagnose(self, case, actual, expected, key):
+        sizes, times = case.inputs["sizes"], case.inputs["times"]
+        p_linear = np.polyfit(sizes, times, 1)[0]
+        if np.isclose(actual["p"], p_linear):
+            return "That is the slope of times against sizes: fit log(times) against log(sizes)."
+        return "Fit a straight line to (log sizes, log times): slope p, intercept log c."
+
+
+class GradientNorms(Part2Exercise):
+    name = "rnn_gradient_norms"
+    what = "rnn_gradient_norms"
+
+    ARGS = ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")
+
+    def make_case(self, index, rng, hidden):
+        N, T, D, H = [(2, 8, 3, 5), (1, 12, 2, 4), (3, 6, 4, 6), (2, 10, 3, 3)][index % 4]
+        gain = [0.5, 1.5, 1.0, 3.0][index % 4]
+        inputs = {"x": rng.standard_normal((N, T, D)), "h0": rng.standard_normal((N, H)) * 0.1,
+                  "W_ih": rng.standard_normal((H, D)) / np.sqrt(D),
+                  "W_hh": gain * rng.standard_normal((H, H)) / np.sqrt(H),
+                  "b_ih": np.zeros(H), "b_hh": rng.standard_normal(H) * 0.1}
+        return Case(index, {"N": N, "T": T, "D": D, "H": H, "gain": gain}, inputs)
+
+    def expected(self, case):
+        return {"norms": rnn_gradient_norms(*[case.inputs[k] for k in self.ARGS])}
+
+    def run(self, func, case, forward=None):
+        a = copy.deepcopy(case.inputs)
+        norms = np.asarray(func(*[a[k] for k in self.ARGS]))
+        T = a["x"].shape[1]
+        return {"norms": as_array(self.name, "norms", norms.astype(np.float64)
+                                  if norms.dtype.kind == "f" else norms, (T,))}
+
+    def diagnose(self, case, actual, expected, key):
+        exp = expected["norms"]
+        if np.allclose(actual["norms"][:-1], exp[1:]) or np.allclose(actual["norms"][1:], exp[:-1]):
+            return ("Off by one step: norms[t] is the norm of the gradient reaching h_t, so "
+                    "norms[T-1] is the norm of dL/dh_(T-1) = ones, before any step back.")
+        if np.allclose(actual["norms"], exp[::-1]):
+            return "Your norms are in reverse order: index them by t, not by steps back."
+        return None
+
+
+class SpectralRadius(Part2Exercise):
+    name = "spectral_radius"
+    what = "spectral_radius"
+
+    def make_case(self, index, rng, hidden):
+        H = [4, 7, 5, 9][index % 4]
+        W = rng.standard_normal((H, H)) / np.sqrt(H)
+        if index % 2:  # a non-symmetric matrix whose largest eigenvalue is negative
+            W -= 1.5 * np.eye(H)
+        return Case(index, {"H": H}, {"W": W})
+
+    def expected(self, case):
+        return {"rho": np.float64(np.max(np.abs(np.linalg.eigvals(case.inputs["W"]))))}
+
+    def run(self, func, case, forward=None):
+        return {"rho": as_number(self.name, "rho", func(copy.deepcopy(case.inputs["W"])))}
+
+    def diagnose(self, case, actual, expected, key):
+        W = case.inputs["W"]
+        if np.isclose(actual["rho"], np.linalg.norm(W, 2)):
+            return ("That is the largest singular value (the 2-norm); the spectral radius is the "
+                    "largest |eigenvalue|.")
+        if np.isclose(actual["rho"], np.max(np.linalg.eigvals(W).real)):
+            return "Take the absolute value of the (complex) eigenvalues before the maximum."
+        return None
+
+
+class MeasuredExponent(Part2Exercise):
+    """The student's timing function, fitted against T: its exponent must be within 1 ± 0.5.
+
+    Each T is measured in three interleaved rounds and the smaller time kept, so that one
+    measurement disturbed by another process does not decide the grade."""
+
+    name = "forward_time_exponent"
+    what = "measure_forward_seconds"
+    n_cases = (1, 1)
+    T_VALUES = (10, 20, 40, 80)
+    rounds = 3
+    tolerance = 0.5  # |p - 1| / 1
+
+    def make_case(self, index, rng, hidden):
+        return Case(index, {"T": list(self.T_VALUES)}, {})
+
+    def expected(self, case):
+        return {"exponent": np.float64(1.0)}
+
+    def run(self, func, case, forward=None):
+        seconds = np.full(len(self.T_VALUES), np.inf)
+        for _ in range(self.rounds):
+            for k, T in enumerate(self.T_VALUES):
+                s = as_number(self.what, f"the time for T={T}", func(T))
+                if not s > 0:
+                    raise Problem(f"{self.what}({T}) returned {s}: a time in seconds must be "
+                                  "> 0.")
+                seconds[k] = min(seconds[k], s)
+        p, _ = fit_exponent(np.array(self.T_VALUES, dtype=float), np.array(seconds))
+        return {"exponent": np.float64(p)}
+
+    def diagnose(self, case, actual, expected, key):
+        return ("The forward pass is linear in T, so the fitted exponent should be close to 1. "
+                "Time only the forward call, take the best of several repeats (the least "
+                "disturbed), and return seconds for ONE forward pass.")
+
+
+EXERCISES = [FitExponent(), GradientNorms(), SpectralRadius(), MeasuredExponent()]

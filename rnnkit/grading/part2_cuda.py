@@ -1,0 +1,188 @@
+"""Part-2 exercises of assignment 07 (numba.cuda kernels), checked on the CUDA simulator.
+
+The checker launches the student's kernels itself, with a fixed block shape that is NOT
+square (so that x/y mix-ups show) and sizes that are NOT multiples of the block (so that a
+missing bounds check indexes out of bounds, which the simulator reports as an IndexError).
+Every output is filled with NaN before the launch: an element the kernel never writes stays
+NaN and is reported. The tiled matmul always spans at least three tiles along K: on the
+simulator each thread of a block is a Python thread that runs until it blocks, so a missing
+`cuda.syncthreads()` lets a thread read a shared tile before the others have loaded it (or
+after they have overwritten it with the next tile), and the product comes out wrong.
+
+Launch configurations (the notebook states them to the student):
+  lstm_gates_kernel(a, c_prev, h_next, c_next)      blocks of (8, 2) threads: x -> hidden
+                                                     unit j, y -> batch row n
+  matmul_tiled_kernel(A, B, C)                       blocks of (TILE, TILE) = (4, 4): x -> column
+                                                     of C, y -> row of C
+  lstm_step_kernel(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, h_next, c_next)   as the gates
+numba is imported lazily (the grader's process never needs it).
+"""
+import copy
+
+import numpy as np
+
+from rnnkit import reference as ref
+from rnnkit.grading.part2 import Case, Part2Exercise, Problem
+
+BLOCK = (8, 2)   # threads per block for the elementwise kernels: (x -> j, y -> n)
+TILE = 4         # the tiled matmul's tile (and block) size
+
+
+def _blocks(n_x, n_y, block):
+    return ((n_x + block[0] - 1) // block[0], (n_y + block[1] - 1) // block[1])
+
+
+def _require_kernel(name, func):
+    if not hasattr(func, "__getitem__") or not hasattr(func, "py_func"):
+        raise Problem(f"{name} is not a CUDA kernel ({type(func).__name__}): decorate it with "
+                      "@cuda.jit. The checker launches it as kernel[blocks, threads](...).")
+
+
+def _launch(name, kernel, blocks, threads, args):
+    try:
+        kernel[blocks, threads](*args)
+    except IndexError as exc:
+        raise Problem(f"{name} indexed out of bounds ({exc}) when launched with "
+                      f"{blocks} blocks of {threads} threads: the grid has more threads than "
+                      "elements, so every thread must check its indices (if n < N and j < H) "
+                      "before reading or writing.") from None
+
+
+def _unwritten(name, key, out):
+    missing = np.argwhere(np.isnan(out))
+    if len(missing):
+        first = tuple(int(i) for i in missing[0])
+        raise Problem(f"{name} never wrote {len(missing)} of the {out.size} elements of {key} "
+                      f"(they were NaN before the launch and still are), e.g. {key}{first}. "
+                      "Check the index arithmetic: x is blockIdx.x * blockDim.x + threadIdx.x, "
+                      "y likewise with .y, and each must map to the right axis.")
+
+
+def lstm_gates(a, c_prev):
+    """The reference of the elementwise kernel: pre-activations (N, 4H) -> h_next, c_next."""
+    H = c_prev.shape[1]
+    i = ref.sigmoid(a[:, :H])
+    f = ref.sigmoid(a[:, H:2 * H])
+    g = np.tanh(a[:, 2 * H:3 * H])
+    o = ref.sigmoid(a[:, 3 * H:])
+    c_next = f * c_prev + i * g
+    return o * np.tanh(c_next), c_next
+
+
+class GatesKernel(Part2Exercise):
+    name = "lstm_gates_kernel"
+    what = "lstm_gates_kernel"
+    n_cases = (2, 3)
+
+    def make_case(self, index, rng, hidden):
+        N, H = [(3, 5), (5, 11), (1, 17)][index % 3]
+        return Case(index, {"N": N, "H": H, "block": BLOCK},
+                    {"a": rng.standard_normal((N, 4 * H)) * 2,
+                     "c_prev": rng.standard_normal((N, H))})
+
+    def expected(self, case):
+        h_next, c_next = lstm_gates(case.inputs["a"], case.inputs["c_prev"])
+        return {"h_next": h_next, "c_next": c_next}
+
+    def require(self, func, forward=None):
+        _require_kernel(self.name, func)
+
+    def run(self, func, case, forward=None):
+        a, c_prev = copy.deepcopy(case.inputs["a"]), copy.deepcopy(case.inputs["c_prev"])
+        N, H = c_prev.shape
+        h_next, c_next = np.full((N, H), np.nan), np.full((N, H), np.nan)
+        _launch(self.name, func, _blocks(H, N, BLOCK), BLOCK, (a, c_prev, h_next, c_next))
+        _unwritten(self.name, "h_next", h_next)
+        _unwritten(self.name, "c_next", c_next)
+        return {"h_next": h_next, "c_next": c_next}
+
+    def diagnose(self, case, actual, expected, key):
+        a, c_prev = case.inputs["a"], case.inputs["c_prev"]
+        N, H = c_prev.shape
+        interleaved = a.reshape(N, H, 4).transpose(0, 2, 1).reshape(N, 4 * H)
+        if np.allclose(actual[key], dict(zip(("h_next", "c_next"),
+                                             lstm_gates(interleaved, c_prev)))[key]):
+            return ("Your kernel reads gate k of unit j at a[n, 4*j + k]; the rows are stacked "
+                    "by gate (i | f | g | o): gate k of unit j is a[n, k*H + j].")
+        return None
+
+
+class MatmulTiled(Part2Exercise):
+    name = "matmul_tiled_kernel"
+    what = "matmul_tiled_kernel"
+    n_cases = (2, 3)
+
+    def make_case(self, index, rng, hidden):
+        # K spans at least 3 tiles (a missing syncthreads shows), no size a multiple of TILE
+        M, K, N = [(5, 11, 6), (3, 14, 7), (6, 13, 5)][index % 3]
+        return Case(index, {"M": M, "K": K, "N": N, "tile": TILE},
+                    {"A": rng.standard_normal((M, K)), "B": rng.standard_normal((K, N))})
+
+    def expected(self, case):
+        return {"C": case.inputs["A"] @ case.inputs["B"]}
+
+    def require(self, func, forward=None):
+        _require_kernel(self.name, func)
+
+    def run(self, func, case, forward=None):
+        A, B = copy.deepcopy(case.inputs["A"]), copy.deepcopy(case.inputs["B"])
+        C = np.full((A.shape[0], B.shape[1]), np.nan)
+        _launch(self.name, func, _blocks(C.shape[1], C.shape[0], (TILE, TILE)), (TILE, TILE),
+                (A, B, C))
+        _unwritten(self.name, "C", C)
+        return {"C": C}
+
+    def diagnose(self, case, actual, expected, key):
+        A, B = case.inputs["A"], case.inputs["B"]
+        K = A.shape[1]
+        full = (K // TILE) * TILE
+        if full < K and np.allclose(actual["C"], A[:, :full] @ B[:full]):
+            return ("The last, partial tile along K is missing: loop over ceil(K / TILE) tiles "
+                    "and load zeros where k0 + tx >= K.")
+        return ("If the result changes from run to run or only some tiles are wrong: every "
+                "thread must wait (cuda.syncthreads()) after loading the tiles, before reading "
+                "them, and again after using them, before the next tile overwrites them.")
+
+
+class StepKernel(Part2Exercise):
+    name = "lstm_step_kernel"
+    what = "lstm_step_kernel"
+    n_cases = (2, 3)
+
+    def make_case(self, index, rng, hidden):
+        N, D, H = [(3, 4, 5), (2, 3, 9), (1, 6, 3)][index % 3]
+        inputs = {"x": rng.standard_normal((N, D)), "h_prev": rng.standard_normal((N, H)),
+                  "c_prev": rng.standard_normal((N, H)),
+                  "W_ih": rng.standard_normal((4 * H, D)) / np.sqrt(D),
+                  "W_hh": rng.standard_normal((4 * H, H)) / np.sqrt(H),
+                  "b_ih": rng.standard_normal(4 * H) * 0.1, "b_hh": rng.standard_normal(4 * H) * .1}
+        return Case(index, {"N": N, "D": D, "H": H, "block": BLOCK}, inputs)
+
+    ARGS = ("x", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh")
+
+    def expected(self, case):
+        h_next, c_next, _ = ref.lstm_step_forward(*[case.inputs[k] for k in self.ARGS])
+        return {"h_next": h_next, "c_next": c_next}
+
+    def require(self, func, forward=None):
+        _require_kernel(self.name, func)
+
+    def run(self, func, case, forward=None):
+        args = [copy.deepcopy(case.inputs[k]) for k in self.ARGS]
+        N, H = case.inputs["h_prev"].shape
+        h_next, c_next = np.full((N, H), np.nan), np.full((N, H), np.nan)
+        _launch(self.name, func, _blocks(H, N, BLOCK), BLOCK, (*args, h_next, c_next))
+        _unwritten(self.name, "h_next", h_next)
+        _unwritten(self.name, "c_next", c_next)
+        return {"h_next": h_next, "c_next": c_next}
+
+    def diagnose(self, case, actual, expected, key):
+        a = case.inputs
+        one_bias = ref.lstm_step_forward(a["x"], a["h_prev"], a["c_prev"], a["W_ih"], a["W_hh"],
+                                         a["b_ih"], np.zeros_like(a["b_hh"]))
+        if np.allclose(actual["h_next"], one_bias[0]):
+            return "It matches a step without b_hh: PyTorch's LSTM has two biases, add both."
+        return None
+
+
+EXERCISES = [GatesKernel(), MatmulTiled(), StepKernel()]
