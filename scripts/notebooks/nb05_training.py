@@ -274,7 +274,8 @@ CELLS = [
     Bergstra & Bengio (2012) argue that random search wins when only a few hyperparameters
     matter: a grid spends its budget on repeated values of the unimportant ones. Each run trains
     with *your* `train_tbptt` for one pass over the first streams and reports the validation
-    perplexity with *your* `perplexity`. The runs are tiny so the notebook stays fast; expect
+    perplexity with *your* `perplexity` (the figure: perplexity against the learning rate, the
+    colour is the clipping threshold). The runs are tiny so the notebook stays fast; expect
     perplexities well below V but far from good text.
     """),
     code("figure", r"""
@@ -300,16 +301,16 @@ CELLS = [
 
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for label, marker in (("grid", "s"), ("random", "o")):
-        lr, mn, ppl = np.array(results[label]).T
-        sc = ax.scatter(lr, mn, c=ppl, marker=marker, s=80, cmap="viridis_r",
-                        vmin=min(r[2] for rs in results.values() for r in rs),
-                        vmax=max(r[2] for rs in results.values() for r in rs), label=label)
+        lr, max_norm, ppl = np.array(results[label]).T
+        sc = ax.scatter(lr, ppl, c=np.log10(max_norm), marker=marker, s=70, cmap="viridis",
+                        vmin=-0.5, vmax=0.8, label=label, edgecolors="k")
+    ax.axhline(V, color="gray", ls=":", label=f"uniform guess (V = {V})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("max_norm (clipping)")
-    ax.set_title("validation perplexity (colour) of 6 grid and 6 random runs")
-    fig.colorbar(sc, label="validation perplexity")
+    ax.set_ylabel("validation perplexity")
+    ax.set_title("6 grid and 6 random runs, same budget")
+    fig.colorbar(sc, label="log10(max_norm)")
     ax.legend()
     fig.tight_layout()
     plt.show()

@@ -294,8 +294,9 @@ CELLS = [
     **Speed-up over numpy, against H and N.** The reference (`rnnkit.reference.lstm_forward`,
     one numpy matmul per step) against your compiled forward, serial and parallel, float64.
     Expect the biggest gain at small sizes, where numpy's per-call overhead dominates; as H
-    grows, numpy's BLAS matmul catches up with simple loops. (On a shared machine timings are
-    noisy: each point is the best of 3.)
+    grows, numpy's BLAS matmul catches up with simple loops. The parallel version pays for
+    starting and synchronising threads: it only wins when each thread gets enough work (large
+    N), and not at all on a busy machine. (Timings are noisy: each point is the best of 3.)
     """),
     code("figure", r"""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
