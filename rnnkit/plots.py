@@ -66,22 +66,29 @@ def plot_tuning(results, params, path=None, metric="val_loss"):
 
 
 def plot_scaling(fits, path=None, title="cost vs size"):
-    """Log-log plot of measurements with their fitted power laws.
+    """Log-log plots of measurements with their fitted power laws: time on the left, memory
+    (every fit whose label does not say "time") on the right.
 
     fits: list of rnnkit.analysis.complexity.ScalingFit (one curve each).
     """
-    fig = Figure(figsize=(6.4, 4.4))
-    ax = fig.add_subplot()
-    for fit in fits:
-        line, = ax.loglog(fit.sizes, fit.values, "o", label=None)
-        xs = np.geomspace(min(fit.sizes), max(fit.sizes), 50)
-        ax.loglog(xs, fit.predict(xs), "-", color=line.get_color(),
-                  label=f"{fit.label}: slope {fit.exponent:.2f} (theory {fit.theory:g})")
-    ax.set_xlabel("size (T, H or N)")
-    ax.set_ylabel("seconds or bytes")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    if not fits:
+        raise ValueError("fits is empty: nothing to plot")
+    panels = [("seconds", [f for f in fits if "time" in f.label]),
+              ("bytes", [f for f in fits if "time" not in f.label])]
+    panels = [(unit, group) for unit, group in panels if group]
+    fig = Figure(figsize=(5.2 * len(panels), 4.2))
+    for k, (unit, group) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
+        for fit in group:
+            line, = ax.loglog(fit.sizes, fit.values, "o")
+            xs = np.geomspace(min(fit.sizes), max(fit.sizes), 50)
+            ax.loglog(xs, fit.predict(xs), "-", color=line.get_color(),
+                      label=f"{fit.label}: slope {fit.exponent:.2f} (theory {fit.theory:g})")
+        ax.set_xlabel("size")
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
     return _finish(fig, path)
 
 

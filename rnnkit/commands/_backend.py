@@ -50,3 +50,17 @@ def limit_threads(threads):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     except ImportError:
         pass
+
+
+def warn_if_busy(threads, stream=None):
+    """A note when other jobs already keep every core busy and no thread limit was given.
+
+    Parallel kernels wait for their slowest thread at every time step, and BLAS threads spin
+    while they wait: on shared cores a step can become 10-100x slower (measured on 2 cores).
+    """
+    if threads or not hasattr(os, "getloadavg"):
+        return
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cpus:
+        print(f"note: this machine is busy (load {load:.1f} on {cpus} CPUs); if training is "
+              "slow, try --threads 1", file=stream or sys.stderr)

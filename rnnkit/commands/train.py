@@ -19,7 +19,7 @@ import os
 import sys
 
 from rnnkit.commands._backend import (add_backend_argument, add_threads_argument,
-                                     limit_threads, resolve_backend)
+                                     limit_threads, resolve_backend, warn_if_busy)
 
 # flag -> (TrainConfig field, type, help, metavar or choices)
 FLAGS = {
@@ -91,6 +91,7 @@ def run(args):
         print(f"rnnkit train: error: {error}", file=sys.stderr)
         return 2
     c, model = trainer.config, trainer.model
+    warn_if_busy(args.threads)
     print(f"{c.cell.upper()} {c.num_layers}x{c.hidden_size}, {model.num_parameters():,} parameters, "
           f"vocabulary {len(trainer.vocab)}, {trainer.batches.chars_per_epoch:,} training chars, "
           f"{len(trainer.val_ids):,} validation chars; backend {backend}, {c.dtype}")

@@ -183,16 +183,14 @@ class TrainStep(Part2Exercise):
 
     def diagnose(self, case, actual, expected, key):
         a = case.inputs
-        zeros = np.zeros_like(a["h_prev"])
-        loss0, grads, h0_last = loss_and_grads(a["params"], a["x"], a["y"], zeros)
+        loss0, _, _ = loss_and_grads(a["params"], a["x"], a["y"], np.zeros_like(a["h_prev"]))
         if key in ("loss", "h_last") and np.allclose(actual["loss"], loss0):
             return "It matches a forward pass that starts from zeros: start from h_prev."
         _, grads, _ = loss_and_grads(a["params"], a["x"], a["y"], a["h_prev"])
         per_tensor = {k: ref.clip_grad_norm({k: g}, a["max_norm"])[0][k] for k, g in grads.items()}
-        unclipped = grads
         for why, g in (("you clip each parameter's gradient on its own; clip by the GLOBAL norm "
                         "of all gradients together", per_tensor),
-                       ("you do not clip the gradients before the update", unclipped)):
+                       ("you do not clip the gradients before the update", grads)):
             if key.startswith("params[") and all(
                     np.allclose(actual[f"params[{k}]"], a["params"][k] - a["lr"] * g[k])
                     for k in PARAM_NAMES):

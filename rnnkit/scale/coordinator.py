@@ -17,6 +17,7 @@ Only this process opens the gradebook: workers never see it, and sandboxes canno
 import copy
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,7 +102,9 @@ class Coordinator:
     def prepare(self, sub):
         """Gradebook entries + sanitized notebooks + the task for a worker."""
         s = self.settings
-        with Gradebook(self.db_url, self.coursedir.course_id) as gb:
+        with Gradebook(self.db_url, self.coursedir.course_id) as gb, warnings.catch_warnings():
+            # nbgrader's own update_or_create_submission trips SQLAlchemy's autoflush warning
+            warnings.filterwarnings("ignore", message=".*not in session.*")
             try:
                 assignment = gb.find_assignment(sub.assignment)
             except MissingEntry:

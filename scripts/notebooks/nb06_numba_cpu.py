@@ -141,7 +141,8 @@ CELLS = [
       \mid \delta h \tanh(c_t)\, o(1-o)]$$
 
     then accumulate $\delta x = \delta a W_{ih}$, $\delta h_{prev} = \delta a W_{hh}$,
-    $\delta W_{ih} \mathrel{+}= \delta a^\top x_t$, $\delta W_{hh} \mathrel{+}= \delta a^\top h_{t-1}$,
+    $\delta W_{ih} \mathrel{+}= \delta a^\top x_t$,
+    $\delta W_{hh} \mathrel{+}= \delta a^\top h_{t-1}$,
     $\delta b \mathrel{+}= \delta a$ with loops. Return `dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh`
     ($\delta b_{ih} = \delta b_{hh}$), all in the inputs' dtype.
     """),

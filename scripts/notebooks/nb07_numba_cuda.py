@@ -27,7 +27,8 @@ CELLS = [
     use. **Simulator timings say nothing about GPU speed.**
 
     **How the checker launches your kernels** (sizes deliberately *not* multiples of the block):
-    - elementwise kernels: blocks of `(8, 2)` threads; **x ↦ hidden unit j**, **y ↦ batch row n**;
+    - elementwise kernels: blocks of `(8, 2)` threads; **x ↦ hidden unit j**,
+      **y ↦ batch row n**;
       grid `(ceil(H / 8), ceil(N / 2))`;
     - the matmul: blocks of `(TILE, TILE)` = `(4, 4)`; **x ↦ column** of C, **y ↦ row** of C;
       grid `(ceil(N / 4), ceil(M / 4))`.
@@ -82,7 +83,10 @@ CELLS = [
     answer("lstm_gates_kernel", r'''
     @cuda.jit
     def lstm_gates_kernel(a, c_prev, h_next, c_next):
-        """a (N, 4H) pre-activations, c_prev (N, H) -> writes h_next, c_next (N, H). One thread per (n, j)."""
+        """a (N, 4H) pre-activations, c_prev (N, H) -> writes h_next, c_next (N, H).
+
+        One thread per (n, j).
+        """
         ### BEGIN SOLUTION
         j = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
         n = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
@@ -175,7 +179,7 @@ CELLS = [
     answer("lstm_step_kernel", r'''
     @cuda.jit
     def lstm_step_kernel(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, h_next, c_next):
-        """One fused LSTM step: one thread per (n, j) computes its 4 gate pre-activations and h, c."""
+        """One fused LSTM step: thread (n, j) computes its 4 gate pre-activations, then h, c."""
         ### BEGIN SOLUTION
         j = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
         n = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y

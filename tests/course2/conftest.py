@@ -10,7 +10,8 @@ import pytest
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE))  # bank2.py, inprocess2.py
 REPO = HERE.parents[1]
-COURSE = pathlib.Path(os.environ.get("RNNKIT_COURSE") or REPO / "course")  # tests may point elsewhere
+# $RNNKIT_COURSE points the tests at another course directory (as for `rnnkit course`)
+COURSE = pathlib.Path(os.environ.get("RNNKIT_COURSE") or REPO / "course")
 PART2 = ["05_training", "06_numba_cpu", "07_numba_cuda", "08_analysis"]
 
 # nbgrader runs `alembic` from PATH

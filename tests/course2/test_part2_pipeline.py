@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 HIDDEN_TEXT = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden=True")
 REAL_BANK = ["missing_bounds_check", "wrong_index_arithmetic", "missing_syncthreads",
              "prange_race"]
-# rebinds the notebook's `check` to a function that never fails, after a wrong adam_step
+# rebinds the notebook's `check` to a function that never fails (for the rest of the notebook),
+# after a wrong adam_step
 CHEAT = ("m_hat = m_next / (1 - beta1**t)", "m_hat = m_next")
 CHEAT_TAIL = "\ncheck = lambda *args, **kwargs: None\n"
 
@@ -111,7 +112,8 @@ def test_replacing_the_checker_scores_zero_and_is_flagged(graded):
     _, results = graded
     r = results["cheat", "05_training"]
     assert r["ok"], r.get("reason")
-    assert _failing(r) == {"test_adam_step"}
+    # the replaced checker stays replaced for every later test cell: all of them score 0
+    assert _failing(r) == set(_auto_cells(r))
     flags = "\n".join(r["flags"])
     assert "test_adam_step passed in the kernel but failed verification" in flags
     assert "grading-use" in flags

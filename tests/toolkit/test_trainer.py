@@ -113,6 +113,7 @@ def test_nan_loss_is_reported(corpus):
         trainer.fit(progress=False)
 
 
+@pytest.mark.torch
 def test_optimizers_match_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
