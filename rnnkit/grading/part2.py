@@ -131,9 +131,11 @@ class Part2Exercise:
         except NotImplementedError:
             records.add_result(record, case, error="not implemented")
             return f"{self.what} is not implemented yet (it raises NotImplementedError)."
-        except Exception as exc:  # the student's bug: say which and where
+        except Exception as exc:  # the student's bug: show their traceback, not the checker's
+            from rnnkit.grading.runner import _student_traceback
             records.add_result(record, case, error=exc)
-            return f"{self.what} raised {type(exc).__name__} in {where}: {exc}"
+            return f"{self.what} raised {type(exc).__name__} in {where}:\n" \
+                   f"{_student_traceback(exc)}"
         records.add_result(record, case, outputs=actual)
         expected = self.expected(case)
         for key, exp in expected.items():

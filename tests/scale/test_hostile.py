@@ -35,6 +35,10 @@ def hostile(course):
                          "            except OSError: continue\n"
                          f"            if '{secret}' in text: found.append(os.path.join(d, f))\n"
                          "print('found:', found)\n"
+                         "try:\n    open(f'/proc/{os.getppid()}/mem', 'rb')\n"
+                         "    print('executor memory: open')\n"
+                         "except OSError as exc:\n"
+                         "    print('executor memory:', type(exc).__name__)\n"
                          f"print(open('{source}').read())\n", MUL, 3, "outside the sandbox"),
         "exiter": (ADD, MUL + "import os\nos._exit(3)\n", 2, "kernel exited with status 3"),
         "hog": (ADD + "hog = bytearray(64 << 30)\n", MUL, 3, "memory limit"),
@@ -117,6 +121,7 @@ def test_hidden_tests_are_not_on_the_sandboxs_disk(runs):
                   == "answer_add")
     text = "".join(o.get("text", "") + str(o.get("evalue", "")) for o in answer.outputs)
     assert "found: []" in text
+    assert "executor memory: PermissionError" in text  # it holds the hidden tests in memory
     assert "No such file or directory" in text and SECRET not in text
 
 
