@@ -8,10 +8,10 @@ each backend through the same interface the layers use (``sequence_forward``/``_
 for PyTorch ``torch.nn.RNN/LSTM/GRU(batch_first=True)`` with the same weights, its forward with
 autograd on, as a training forward). numba and PyTorch are called once first (the numba call
 that compiles or loads the kernels is timed apart, as the "first call"; the numpy reference needs
-no warm-up), then every backend is repeated for about a second, the backends taking turns (at least 3 calls each; the slow numpy reference at least one),
-and the median is reported. PyTorch runs with as many threads as Numba
-(``torch.set_num_threads``), in the same process, interleaved with the others, so the ratios are
-measured under the same conditions even when the machine's load changes.
+no warm-up), then every backend is repeated for about a second (at least 3 calls each; the slow numpy reference, timed first and on its own, at least
+one), and the median is reported. PyTorch runs with as many threads as Numba
+(``torch.set_num_threads``), in the same process, its calls alternating with numba's, so their
+ratio is measured under the same conditions even when the machine's load changes.
 
 FLOP counts are those of the matrix products (2·N·T·G·H·(D+H) for a forward, three times that for
 forward+backward; the elementwise gate work is not counted), divided by the median time. The
@@ -45,6 +45,8 @@ BACKENDS = ("numpy", "numba", "torch")
 PASSES = ("forward", "forward+backward")
 SCALING_T = (25, 50, 100, 200, 400)
 SCALING_H = (32, 64, 128, 256, 512)
+#: how long OpenBLAS's worker threads keep spinning after a product (2^28 cycles by default)
+BLAS_SPIN_S = 0.25
 
 
 # ---- the machine ----------------------------------------------------------------------------
@@ -216,11 +218,20 @@ def run_grid(shapes=SHAPES, cells=CELLS, dtypes=DTYPES, backends=BACKENDS, secon
                         t0 = time.perf_counter()
                         runs[backend]()  # warm-up: compiles or loads numba's kernels
                         first[backend] = time.perf_counter() - t0
-                    # the numpy reference is slow: it may stop after one call
-                    medians, times = time_interleaved(runs, seconds, min_repeats={"numpy": 1})
+                    medians, times = {}, {}
                     if "numpy" in runs:
+                        # the slow numpy reference first, on its own (at least one call) ...
+                        medians, times = time_interleaved({"numpy": runs.pop("numpy")}, seconds,
+                                                          min_repeats={"numpy": 1})
                         first["numpy"] = times["numpy"][0]
-                    for backend in runs:
+                        # ... then a pause: OpenBLAS's threads spin ~0.1 s after numpy's last
+                        # product and would steal a core from the parallel kernels timed next
+                        time.sleep(BLAS_SPIN_S)
+                    # numba and PyTorch take turns, so a change of load affects both alike
+                    more_medians, more_times = time_interleaved(runs, seconds)
+                    medians.update(more_medians)
+                    times.update(more_times)
+                    for backend in times:
                         row[backend] = dict(median_s=medians[backend],
                                             repeats=len(times[backend]),
                                             first_call_s=first[backend],
@@ -302,15 +313,16 @@ def compile_times(dtypes=DTYPES):
 # ---- scaling: time and memory against T and H ---------------------------------------------
 
 def measure_pass(run):
-    """(median time s, peak bytes allocated during one call) of a forward+backward."""
+    """(fastest time s, peak bytes allocated during one call) of a forward+backward."""
     run()
-    median, _ = time_calls(run, seconds=0.5)
+    _, times = time_calls(run, seconds=0.5)
+    best = min(times)  # the least disturbed call: other processes only ever add time
     tracemalloc.start()
     tracemalloc.reset_peak()
     run()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return median, peak
+    return best, peak
 
 
 def fit_exponent(xs, ys):

@@ -16,6 +16,8 @@ COMMANDS = {
     "analyze": ("rnnkit.commands.analyze", "complexity and gradient-flow analysis with plots"),
     "gradcheck": ("rnnkit.commands.gradcheck", "check analytic gradients against finite differences"),
     "course": ("rnnkit.commands.course", "instructor tools: release, autograde, feedback, export"),
+    "grade-safe": ("rnnkit.commands.grade_safe",
+                   "sandboxed parallel/distributed autograding of a class"),
 }
 
 

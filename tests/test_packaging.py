@@ -6,14 +6,19 @@ import tomllib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+# the same package under its PyPI and its conda-forge name
+CONDA_NAMES = {"psycopg2-binary": "psycopg2"}
+
+
 def names(requirements):
-    return {re.split(r"[<>=!\[ ]", r.strip(), maxsplit=1)[0].lower() for r in requirements}
+    found = {re.split(r"[<>=!\[ ]", r.strip(), maxsplit=1)[0].lower() for r in requirements}
+    return {CONDA_NAMES.get(name, name) for name in found}
 
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    pip_names = names(project["dependencies"] + extras["course"] + [r for r in extras["dev"]
+    pip_names = names(project["dependencies"] + extras["course"] + extras["scale"] + [r for r in extras["dev"]
                                                                     if not r.startswith("rnnkit")])
     text = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
     conda = [line.strip()[2:] for line in text.splitlines() if line.strip().startswith("- ")]

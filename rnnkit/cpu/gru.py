@@ -221,12 +221,12 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, reset_after=True):
     rzn = empty((T, N, 3 * H), dtype)
     if reset_after:
         b_rz = np.concatenate([b_hh[:2 * H], np.zeros(H, dtype)])
-        xp = input_projection(x_tm, W_ih, b_ih + b_rz)
         P = threads_for(N, H, 3)
         W_blocks = split_columns(W_hh, 3, P)
         gh_n = empty((T, N, H), dtype)
         kernel = gru_forward_parallel if P > 1 else gru_forward_serial
         with blas_single_thread(P > 1):
+            xp = input_projection(x_tm, W_ih, b_ih + b_rz, P)
             kernel(xp, W_blocks, np.ascontiguousarray(b_hh[2 * H:]), hs, rzn, gh_n,
                    empty((P, N, W_blocks.shape[2]), dtype))
         saved = gh_n
@@ -260,8 +260,9 @@ def gru_backward(dh, cache):
         with blas_single_thread(P > 1):
             kernel(dh_tm, W_blocks, hs, rzn, saved, dgi, dgh, empty((P, N, 3 * Hb), dtype),
                    dh_part, empty((P, N, Hb), dtype), dh_z)
+            dx = input_gradient(dgi, W_ih, P)
+            dW_ih, dW_hh = weight_gradient(dgi, x_tm, P), weight_gradient(dgh, hs[:-1], P)
         dh0 = dh_part[0].sum(axis=0) + dh_z
-        dW_hh = weight_gradient(dgh, hs[:-1])
         db_hh = bias_gradient(dgh)
     else:
         dh_w = np.zeros((N, H), dtype)
@@ -274,5 +275,5 @@ def gru_backward(dh, cache):
         dW_hh = np.concatenate([weight_gradient(dgi[:, :, :2 * H], hs[:-1]),
                                 weight_gradient(dgi[:, :, 2 * H:], saved)])
         db_hh = bias_gradient(dgi)
-    return (input_gradient(dgi, W_ih), dh0, weight_gradient(dgi, x_tm), dW_hh,
-            bias_gradient(dgi), db_hh)
+        dx, dW_ih = input_gradient(dgi, W_ih), weight_gradient(dgi, x_tm)
+    return dx, dh0, dW_ih, dW_hh, bias_gradient(dgi), db_hh

@@ -168,13 +168,13 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     T, dtype = x.shape[1], x.dtype
     P = threads_for(N, H, 4)
     x_tm = time_major(x)
-    xp = input_projection(x_tm, W_ih, b_ih + b_hh)
     hs, cs = states(h0, T, c0)
     ifgo = empty((T, N, 4 * H), dtype)
     W_blocks = split_columns(W_hh, 4, P)
     a = empty((P, N, W_blocks.shape[2]), dtype)
     kernel = lstm_forward_parallel if P > 1 else lstm_forward_serial
     with blas_single_thread(P > 1):
+        xp = input_projection(x_tm, W_ih, b_ih + b_hh, P)
         kernel(xp, W_blocks, hs, cs, ifgo, a)
     return batch_first(hs[1:]), (x_tm, hs, cs, ifgo, W_ih, W_hh)
 
@@ -205,6 +205,7 @@ def lstm_backward(dh, cache, dc_n=None):
     with blas_single_thread(P > 1):
         kernel(time_major(dh), W_blocks, cs, ifgo, da, empty((P, N, 4 * Hb), dtype), dh_part,
                empty((P, N, Hb), dtype), empty((P, N, Hb), dtype), dc)
+        dx = input_gradient(da, W_ih, P)
+        dW_ih, dW_hh = weight_gradient(da, x_tm, P), weight_gradient(da, hs[:-1], P)
     db = bias_gradient(da)
-    return (input_gradient(da, W_ih), dh_part[0].sum(axis=0), dc, weight_gradient(da, x_tm),
-            weight_gradient(da, hs[:-1]), db, db.copy())
+    return dx, dh_part[0].sum(axis=0), dc, dW_ih, dW_hh, db, db.copy()

@@ -115,11 +115,11 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
     P = threads_for(N, H, 1)
     relu = nonlinearity == "relu"
     x_tm = time_major(x)
-    xp = input_projection(x_tm, W_ih, b_ih + b_hh)
     hs = states(h0, T)
     W_blocks = split_columns(W_hh, 1, P)
     kernel = rnn_forward_parallel if P > 1 else rnn_forward_serial
     with blas_single_thread(P > 1):
+        xp = input_projection(x_tm, W_ih, b_ih + b_hh, P)
         kernel(xp, W_blocks, hs, empty((P, N, W_blocks.shape[2]), x.dtype), relu)
     return batch_first(hs[1:]), (x_tm, hs, W_ih, W_hh, relu)
 
@@ -138,6 +138,7 @@ def rnn_backward(dh, cache):
     with blas_single_thread(P > 1):
         kernel(time_major(dh), W_blocks, hs, relu, da, empty((P, N, W_blocks.shape[1]), hs.dtype),
                dh_part)
+        dx = input_gradient(da, W_ih, P)
+        dW_ih, dW_hh = weight_gradient(da, x_tm, P), weight_gradient(da, hs[:-1], P)
     db = bias_gradient(da)
-    return (input_gradient(da, W_ih), dh_part[0].sum(axis=0), weight_gradient(da, x_tm),
-            weight_gradient(da, hs[:-1]), db, db.copy())
+    return dx, dh_part[0].sum(axis=0), dW_ih, dW_hh, db, db.copy()
