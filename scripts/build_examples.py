@@ -48,6 +48,10 @@ EXAMPLES = {
         "02_bptt": ("solution", []),
         "03_lstm": ("solution", []),
         "04_gru": ("solution", []),
+        "05_training": ("solution", []),
+        "06_numba_cpu": ("solution", []),
+        "07_numba_cuda": ("solution", []),
+        "08_analysis": ("solution", []),
     },
     "grace": {  # one classic mistake per assignment
         "01_rnn_forward": ("solution", [("temporal_softmax_loss", "dscores *= m[:, :, None] / N",
@@ -58,6 +62,16 @@ EXAMPLES = {
                                   "f = sigmoid(a[:, 0:H])\n    i = sigmoid(a[:, H:2 * H])")]),
         "04_gru": ("solution", [("gru_step_forward", "h_next = (1 - z) * n + z * h_prev",
                                  "h_next = z * n + (1 - z) * h_prev")]),
+        # part 2 (tests/course2/bank2.py): clipping per tensor, a missing syncthreads, the
+        # 2-norm taken for the spectral radius
+        "05_training": ("solution", [("train_step", "clipped, _ = clip_grad_norm(grads, max_norm)",
+                                      "clipped = {k: clip_grad_norm({k: g}, max_norm)[0][k] "
+                                      "for k, g in grads.items()}")]),
+        "07_numba_cuda": ("solution", [("matmul_tiled_kernel",
+                                        "        cuda.syncthreads()\n        for k in range(TILE):",
+                                        "        for k in range(TILE):")]),
+        "08_analysis": ("solution", [("spectral_radius", "np.max(np.abs(np.linalg.eigvals(W)))",
+                                      "np.max(np.linalg.svd(W, compute_uv=False))")]),
     },
     "alan": {  # good start, two slips in the backward passes, did not do the GRU
         "01_rnn_forward": ("solution", []),

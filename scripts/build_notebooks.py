@@ -18,7 +18,8 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts" / "notebooks"))
 
-BUILDERS = ["nb01_rnn_forward", "nb02_bptt", "nb03_lstm", "nb04_gru"]
+BUILDERS = ["nb01_rnn_forward", "nb02_bptt", "nb03_lstm", "nb04_gru",
+            "nb05_training", "nb06_numba_cpu", "nb07_numba_cuda", "nb08_analysis"]
 
 
 def built_notebooks():
