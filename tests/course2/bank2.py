@@ -4,32 +4,10 @@ A wrong answer is a small text edit of a solution's answer cell and the set of t
 which it must lose points (every other test cell keeps full marks). An alternative replaces an
 answer cell by another correct implementation: it must earn full marks.
 """
-from dataclasses import dataclass, field
+from tests.course.bank import Alternative, Wrong, _w  # noqa: F401 (one format for both banks)
 
 NB05, NB06, NB07, NB08 = "05_training", "06_numba_cpu", "07_numba_cuda", "08_analysis"
 NOTEBOOKS = (NB05, NB06, NB07, NB08)
-
-
-@dataclass(frozen=True)
-class Wrong:
-    id: str
-    notebook: str
-    cell: str
-    edits: tuple          # (old text, new text) pairs applied to the solution of `cell`
-    failing: frozenset    # test cells that must lose points (and only they)
-    why: str = ""
-
-
-@dataclass(frozen=True)
-class Alternative:
-    id: str
-    notebook: str
-    sources: dict = field(hash=False)  # answer cell id -> complete new source
-    why: str = ""
-
-
-def _w(id, notebook, cell, edits, failing, why=""):
-    return Wrong(id, notebook, cell, tuple(edits), frozenset(f"test_{c}" for c in failing), why)
 
 
 TRAIN = ("train_step", "train_tbptt")

@@ -105,12 +105,12 @@ FIGURES = {"05_training": ["figure"], "06_numba_cpu": ["figure"], "07_numba_cuda
 @pytest.mark.parametrize("assignment", PART2)
 def test_solutions_match_the_source_and_are_executed(part2_notebooks, assignment):
     path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
-    assert path.exists(), "regenerate solutions/ (see tests/course2/README in the report)"
+    assert path.exists(), "run `make solutions`"
     solution = nbformat.read(str(path), as_version=4)
     expected = _expected_solution(part2_notebooks[assignment])
     assert [(c.cell_type, c.source) for c in solution.cells] == \
         [(c.cell_type, c.source) for c in expected.cells], \
-        f"solutions/{assignment} drifted from course/source"
+        f"solutions/{assignment} drifted from course/source: run `make solutions`"
     text = nbformat.writes(solution)
     assert "HIDDEN TESTS" not in text and "hidden=True" not in text
     code = [c for c in solution.cells if c.cell_type == "code"]
