@@ -156,12 +156,14 @@ def bwrap_command(bwrap, private_dir, uid=None, threads=1):
     else:  # root: keep only what setpriv needs to drop to the sandbox's own uid
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     args += _system_binds()
-    seen = set()
+    # the private /tmp first: a Python or venv that lives under /tmp (a CI clone, say) is bound
+    # on top of it below, instead of being hidden by it
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp"]
+    seen = {"/tmp"}
     for root in python_roots():
         args += _bind_with_parents(root, seen)
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", "/sandbox", "--bind", str(private_dir), "/sandbox",
+    args += ["--perms", "0755", "--dir", "/sandbox", "--bind", str(private_dir), "/sandbox",
              "--chdir", "/sandbox/work", "--clearenv"]
     for key, value in sandbox_env("/sandbox", threads).items():
         args += ["--setenv", key, value]

@@ -29,11 +29,14 @@ def hostile(course):
                             "uri=True)\ndb.execute('UPDATE grade SET manual_score = 999')\n"
                             "db.commit()\n", MUL, 3, "outside the sandbox"),
         "hidden": (ADD + "import os\nfound = []\nfor top in ('/sandbox', '/tmp'):\n"
-                         "    for d, _, files in os.walk(top):\n"
+                         "    for d, dirs, files in os.walk(top):\n"
+                         # the read-only Python installation may sit under /tmp (a CI clone)
+                         "        dirs[:] = [x for x in dirs if x not in ('.venv', 'site-packages')]\n"
                          "        for f in files:\n"
-                         "            try: text = open(os.path.join(d, f), errors='ignore').read()\n"
+                         "            path = os.path.join(d, f)\n"
+                         "            try: text = open(path, errors='ignore').read(1 << 20)\n"
                          "            except OSError: continue\n"
-                         f"            if '{secret}' in text: found.append(os.path.join(d, f))\n"
+                         f"            if '{secret}' in text: found.append(path)\n"
                          "print('found:', found)\n"
                          "try:\n    open(f'/proc/{os.getppid()}/mem', 'rb')\n"
                          "    print('executor memory: open')\n"
