@@ -22,6 +22,7 @@ import nbformat
 
 matplotlib.use("Agg")
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # the repo: tests.course.bank
 
 from bank2 import ALTERNATIVES, WRONG  # noqa: E402
 from rnnkit.course.submissions import apply_edit, solution_text  # noqa: E402
