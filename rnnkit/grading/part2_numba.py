@@ -66,14 +66,24 @@ def _require_nopython(name, func):
                       "compile in nopython mode (@njit).")
 
 
-class ForwardNjit(Part2Exercise):
-    name = "lstm_forward_njit"
-    what = "lstm_forward_njit"
+class _NjitLSTM(Part2Exercise):
+    """Small LSTM cases (N=1, D≠H) for an @njit function that must compile in nopython mode."""
     n_cases = (2, 3)
 
     def make_case(self, index, rng, hidden):
         N, T, D, H = [(2, 3, 4, 5), (1, 4, 3, 2), (3, 5, 6, 7)][index % 3]
         return Case(index, {"N": N, "T": T, "D": D, "H": H}, _lstm_inputs(rng, N, T, D, H))
+
+    def require(self, func, forward=None):
+        _require_dispatcher(self.name, func)
+
+    def require_after(self, func, forward=None):
+        _require_nopython(self.name, func)
+
+
+class ForwardNjit(_NjitLSTM):
+    name = "lstm_forward_njit"
+    what = "lstm_forward_njit"
 
     def expected(self, case):
         out = {}
@@ -81,12 +91,6 @@ class ForwardNjit(Part2Exercise):
             a = _as64(case.inputs, dtype)
             out["h" + suffix] = ref.lstm_forward(*[a[k] for k in ARGS])[0]
         return out
-
-    def require(self, func, forward=None):
-        _require_dispatcher(self.name, func)
-
-    def require_after(self, func, forward=None):
-        _require_nopython(self.name, func)
 
     def run(self, func, case, forward=None):
         out = {}
@@ -97,14 +101,9 @@ class ForwardNjit(Part2Exercise):
         return out
 
 
-class BackwardNjit(Part2Exercise):
+class BackwardNjit(_NjitLSTM):
     name = "lstm_backward_njit"
     what = "lstm_backward_njit"
-    n_cases = (2, 3)
-
-    def make_case(self, index, rng, hidden):
-        N, T, D, H = [(2, 3, 4, 5), (1, 4, 3, 2), (3, 5, 6, 7)][index % 3]
-        return Case(index, {"N": N, "T": T, "D": D, "H": H}, _lstm_inputs(rng, N, T, D, H))
 
     def expected(self, case):
         out = {}
@@ -119,10 +118,7 @@ class BackwardNjit(Part2Exercise):
         if forward is None:
             raise TypeError("check('lstm_backward_njit', ...) needs forward=your "
                             "lstm_forward_njit: the backward runs on its cache")
-        _require_dispatcher(self.name, func)
-
-    def require_after(self, func, forward=None):
-        _require_nopython(self.name, func)
+        super().require(func)
 
     def run(self, func, case, forward=None):
         out = {}
