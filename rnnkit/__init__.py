@@ -8,6 +8,7 @@ The reference implementation of every course function lives in ``rnnkit.referenc
 """
 from rnnkit import losses, optim
 from rnnkit.layers import GRU, LSTM, RNN, Linear
+from rnnkit.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
-__all__ = ["RNN", "LSTM", "GRU", "Linear"]
+__all__ = ["RNN", "LSTM", "GRU", "Linear", "set_num_threads", "get_num_threads"]

@@ -26,6 +26,10 @@ def build_parser():
         prog="rnnkit",
         description="rnnkit: build, train, measure and grade recurrent neural networks.",
     )
+    parser.add_argument("--threads", type=int, default=None, metavar="K",
+                        dest="global_threads",  # a command's own --threads may reuse "threads"
+                        help="CPU threads for every command's Numba kernels and BLAS "
+                             "(default: all cores; same as rnnkit.set_num_threads(K))")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         try:
@@ -47,6 +51,12 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    if args.global_threads is not None:  # before any command runs: it governs all of them
+        if args.global_threads < 0:
+            parser.error(f"--threads must be >= 0 (0: all cores), got {args.global_threads}")
+        from rnnkit.threads import set_num_threads
+
+        set_num_threads(args.global_threads)
     return args.run(args) or 0
 
 

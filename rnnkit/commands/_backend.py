@@ -33,23 +33,16 @@ def add_threads_argument(parser):
 
 
 def limit_threads(threads):
-    """Use at most ``threads`` threads in Numba's parallel kernels and in BLAS (0: no limit)."""
+    """Use at most ``threads`` threads in Numba's parallel kernels and in BLAS (0: no limit).
+
+    The same as ``rnnkit.set_num_threads`` (rnnkit/threads.py), with the option's name in errors.
+    """
+    from rnnkit.threads import set_num_threads
+
     if threads < 0:
         raise ValueError(f"--threads must be >= 0, got {threads}")
-    if not threads:
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=threads)  # not a context: stays in force for the process
-    except ImportError:
-        os.environ["OPENBLAS_NUM_THREADS"] = str(threads)  # helps only before BLAS starts
-    try:
-        import numba
-
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:
-        pass
+    if threads:  # 0 keeps what `rnnkit --threads K` or the library set
+        set_num_threads(threads)
 
 
 def warn_if_busy(threads, stream=None):
@@ -58,7 +51,9 @@ def warn_if_busy(threads, stream=None):
     Parallel kernels wait for their slowest thread at every time step, and BLAS threads spin
     while they wait: on shared cores a step can become 10-100x slower (measured on 2 cores).
     """
-    if threads or not hasattr(os, "getloadavg"):
+    from rnnkit.threads import requested_threads
+
+    if threads or requested_threads() or not hasattr(os, "getloadavg"):
         return
     load, cpus = os.getloadavg()[0], os.cpu_count() or 1
     if load > cpus:

@@ -13,14 +13,16 @@ weights for units past H, which the kernels compute and ignore.
 
 Each thread multiplies its block with BLAS, which must then run single-threaded: on 2 cores,
 Numba's threads and a multithreaded BLAS busy-wait against each other (25-85x slower).
-``blas_single_thread()`` limits every BLAS library in the process to one thread while a parallel
-kernel runs (threadpoolctl); without threadpoolctl the serial kernels are used.
+``blas_single_thread()`` applies rnnkit/threads.py's policy (Numba's BLAS always on one thread,
+every BLAS on one thread while a parallel kernel runs); without threadpoolctl the serial kernels
+are used.
 """
-import contextlib
 import math
 
 import numba
 import numpy as np
+
+from rnnkit.threads import kernel_region
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -31,8 +33,6 @@ except ImportError:  # optional: without it the serial kernels run, with a multi
 #: splitting the work saves (measured: a parallel region costs ~10 µs on 2 cores)
 PARALLEL_MIN_WORK = 256 * 1024
 
-_controller = None
-
 
 def threads_for(N, H, G):
     """How many blocks (threads) a sequence of this size is worth: 1 means the serial kernel."""
@@ -41,17 +41,12 @@ def threads_for(N, H, G):
     return min(numba.get_num_threads(), H)
 
 
-@contextlib.contextmanager
 def blas_single_thread(active=True):
-    """Limit BLAS to one thread inside the block (only when ``active``)."""
-    global _controller
-    if not active:
-        yield
-        return
-    if _controller is None:
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
-        yield
+    """``with blas_single_thread(P > 1):`` around a kernel call: BLAS on one thread if ``active``.
+
+    Also applies the thread policy on the first call (rnnkit/threads.py), serial or not.
+    """
+    return kernel_region(active)
 
 
 def block_size(H, P):

@@ -233,9 +233,10 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, reset_after=True):
     else:
         xp = input_projection(x_tm, W_ih, b_ih + b_hh)
         rh = empty((T, N, H), dtype)
-        gru_before_forward_kernel(xp, np.ascontiguousarray(W_hh[:2 * H].T),
-                                  np.ascontiguousarray(W_hh[2 * H:].T), hs, rzn, rh,
-                                  empty((N, 2 * H), dtype), empty((N, H), dtype))
+        with blas_single_thread(False):  # serial kernel: only the thread policy applies
+            gru_before_forward_kernel(xp, np.ascontiguousarray(W_hh[:2 * H].T),
+                                      np.ascontiguousarray(W_hh[2 * H:].T), hs, rzn, rh,
+                                      empty((N, 2 * H), dtype), empty((N, H), dtype))
         saved = rh
     return batch_first(hs[1:]), (x_tm, hs, rzn, saved, W_ih, W_hh, bool(reset_after))
 
@@ -266,10 +267,11 @@ def gru_backward(dh, cache):
         db_hh = bias_gradient(dgh)
     else:
         dh_w = np.zeros((N, H), dtype)
-        gru_before_backward_kernel(dh_tm, np.ascontiguousarray(W_hh[:2 * H]),
-                                   np.ascontiguousarray(W_hh[2 * H:]), hs, rzn, dgi,
-                                   empty((N, 2 * H), dtype), empty((N, H), dtype),
-                                   empty((N, H), dtype), dh_w, dh_z)
+        with blas_single_thread(False):
+            gru_before_backward_kernel(dh_tm, np.ascontiguousarray(W_hh[:2 * H]),
+                                       np.ascontiguousarray(W_hh[2 * H:]), hs, rzn, dgi,
+                                       empty((N, 2 * H), dtype), empty((N, H), dtype),
+                                       empty((N, H), dtype), dh_w, dh_z)
         dh0 = dh_w + dh_z
         # W_hr, W_hz act on h_{t-1}; W_hn acts on r ⊙ h_{t-1}
         dW_hh = np.concatenate([weight_gradient(dgi[:, :, :2 * H], hs[:-1]),

@@ -1,0 +1,152 @@
+"""How many CPU threads rnnkit uses, and keeping Numba's threads and BLAS's threads apart.
+
+    import rnnkit
+    rnnkit.set_num_threads(1)     # or `rnnkit --threads 1 train ...`; 0 = every core (default)
+
+Two pools of threads can do rnnkit's arithmetic on the CPU:
+
+- Numba's, which run the ``prange`` loops of the parallel kernels (rnnkit/cpu);
+- BLAS's, which run matrix products. A pip install has two BLAS libraries: numpy's OpenBLAS
+  (numpy's ``@``) and SciPy's OpenBLAS, which Numba's ``np.dot`` calls through
+  ``scipy.linalg.cython_blas``.
+
+If both pools compute at once they busy-wait against each other: on 2 cores an LSTM step became
+25-85x slower (issue 12: 1.2 s instead of 0.04 s). The policy, applied before the first kernel
+runs, whatever was imported in which order:
+
+1. Numba's BLAS (SciPy's) gets one thread for the life of the process: Numba only calls it from
+   its own code, where Numba's threads already are the parallelism.
+2. Every BLAS library is limited to one thread while a parallel kernel runs (``kernel_region``):
+   numpy's BLAS threads would otherwise keep spinning after the previous product.
+3. ``set_num_threads(N)`` caps Numba's threads and numpy's BLAS at N.
+
+Why the order of loading matters: threadpoolctl only sees libraries that are already loaded
+when its controller is built, and Numba loads SciPy's BLAS lazily, the first time a compiled
+kernel calls ``np.dot``, i.e. after a limiter built at the first call was set up. So
+``_controller()`` loads SciPy's BLAS itself before it looks.
+
+``numba.set_num_threads`` is per calling thread: call ``set_num_threads`` from the thread that
+runs the model. Without threadpoolctl (an optional dependency) only rule 3's Numba half applies,
+and the kernels run serially (rnnkit/cpu/_blocks.py).
+"""
+import os
+import threading
+
+#: the caller's choice: 0 = every core
+_requested = 0
+_controller_cache = None
+_default_threads = {}  # BLAS library path -> its threads before rnnkit changed them
+_numba_only = set()  # paths of the BLAS libraries only Numba calls (rule 1)
+_lock = threading.Lock()
+
+
+def _threadpoolctl():
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    return threadpoolctl
+
+
+def numba_blas_paths(controller):
+    """The BLAS libraries that Numba's ``np.dot`` calls and numpy does not: SciPy's own copy.
+
+    Empty when numpy and SciPy share one BLAS (a conda environment): then rule 1 cannot apply
+    without also slowing numpy, and rule 2 alone keeps the pools apart during the kernels.
+    """
+    import numpy
+    import scipy
+
+    numpy_dir = os.path.dirname(os.path.realpath(numpy.__file__))
+    scipy_dir = os.path.dirname(os.path.realpath(scipy.__file__))
+    own = (scipy_dir + os.sep, scipy_dir + ".libs" + os.sep)
+    return [lib.filepath for lib in controller.lib_controllers
+            if lib.user_api == "blas" and os.path.realpath(lib.filepath).startswith(own)
+            and not os.path.realpath(lib.filepath).startswith(numpy_dir)]
+
+
+def _controller():
+    """threadpoolctl's controller over every BLAS loaded, Numba's included; None without it."""
+    global _controller_cache
+    with _lock:
+        if _controller_cache is None:
+            tpc = _threadpoolctl()
+            if tpc is None:
+                return None
+            import scipy.linalg.cython_blas  # noqa: F401  (load Numba's BLAS before looking)
+
+            controller = tpc.ThreadpoolController().select(user_api="blas")
+            _default_threads.update((lib.filepath, lib.num_threads)
+                                    for lib in controller.lib_controllers)
+            _numba_only.update(numba_blas_paths(controller))
+            _controller_cache = controller
+            _apply(controller)
+        return _controller_cache
+
+
+def _apply(controller):
+    """Set every BLAS library's threads from the policy (rules 1 and 3)."""
+    for lib in controller.lib_controllers:
+        if lib.filepath in _numba_only:
+            lib.set_num_threads(1)
+        else:
+            lib.set_num_threads(_requested or _default_threads[lib.filepath])
+
+
+def set_num_threads(n):
+    """Use at most ``n`` threads in Numba's parallel kernels and in BLAS; 0 = every core.
+
+    Stays in force for the process (for Numba: for the calling thread). On a machine busy with
+    other jobs, 1 can be many times faster than the default.
+    """
+    global _requested
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"threads must be an integer >= 0 (0: every core), got {n!r}")
+    _requested = n
+    try:
+        import numba
+    except ImportError:
+        numba = None
+    if numba is not None:
+        available = numba.config.NUMBA_NUM_THREADS
+        numba.set_num_threads(min(n, available) if n else available)
+    controller = _controller()
+    if controller is not None:
+        _apply(controller)
+    elif n:
+        os.environ["OPENBLAS_NUM_THREADS"] = str(n)  # without threadpoolctl: only before BLAS loads
+
+
+def requested_threads():
+    """What ``set_num_threads`` last asked for (0: every core, the default)."""
+    return _requested
+
+
+def get_num_threads():
+    """The threads a parallel kernel would use now (Numba's setting for the calling thread)."""
+    import numba
+
+    return numba.get_num_threads()
+
+
+class kernel_region:
+    """``with kernel_region(parallel):`` limits every BLAS to one thread while Numba's threads
+    run a parallel kernel (rule 2); does nothing for a serial kernel. Applies the policy on first
+    use (that is what makes it hold for every entry point: layers, trainer, CLI, notebooks)."""
+
+    def __init__(self, parallel=True):
+        self.parallel = parallel
+        self._limit = None
+
+    def __enter__(self):
+        controller = _controller()
+        if self.parallel and controller is not None:
+            self._limit = controller.limit(limits=1)
+            self._limit.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._limit is not None:
+            self._limit.__exit__(*exc)
+            self._limit = None
+        return False
