@@ -8,8 +8,10 @@ import rnnkit.reference as reference
 from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, make_inputs
 from rnnkit.grading.compare import describe, first_mismatch
-from rnnkit.grading.diagnose import explain_probes, forward_note, match_mistake, run_probes
+from rnnkit.grading.diagnose import (explain_probes, forward_note, gate_blocks, match_mistake,
+                                     nonfinite_hint, outputs_summary, run_probes)
 from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
+from rnnkit.grading.mistakes import mistakes_for
 from rnnkit.grading.runner import (Problem, StudentCrash, quiet, run_reference, run_student,
                                    validate_student)
 
@@ -54,11 +56,32 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
     finally:
         records.emit(record)
     if failure:
-        # every message names the function; say it once
-        raise AssertionError(failure if failure.startswith(name + " ") else
-                             f"{name}: {failure}") from None
+        raise AssertionError(_headed(name, label(exercise, full_variant), failure)) from None
     print(f"{name}: {len(plan)}/{len(plan)} cases match the reference "
           f"(scaled error ≤ {exercise.tolerance:.0e})")
+
+
+def label(exercise, variant):
+    """The exercise's name and, for a cell with options, the variant being checked.
+
+    'rnn_forward with nonlinearity="relu"': a student who fails a hidden relu test must not
+    go looking for a bug in their tanh path.
+    """
+    options = exercise.variant_defaults()
+    if not options:
+        return exercise.name
+    spelled = ", ".join(f'{k}="{variant[k]}"' if isinstance(variant[k], str) else
+                        f"{k}={variant[k]}" for k in options)
+    return f"{exercise.name} with {spelled}"
+
+
+def _headed(name, head, failure):
+    """Every message names the function (with its variant) once, at the start."""
+    if failure.startswith(name + " is not implemented"):
+        return failure  # the same for every variant
+    if failure.startswith(name + " "):
+        return head + failure[len(name):]
+    return f"{head}: {failure}"
 
 
 def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, record):
@@ -71,31 +94,58 @@ def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, r
         actual = validate_student(exercise, raw, expected, case)
         if exercise.family == "numgrad":
             _check_x_restored(exercise, func, inputs)
-    except StudentCrash as crash:
-        records.add_result(record, case, error=crash)
-        return str(crash)
-    except Problem as problem:
+    except Problem as problem:  # a StudentCrash's message already says where
         records.add_result(record, case, error=problem)
-        return f"{problem} ({where[3:]})"
+        message = str(problem) if isinstance(problem, StudentCrash) else \
+            f"{problem} ({where[3:]})"
+        note = _wrong_forward(exercise, forward, inputs, variant, pass_variant)
+        if note and "(given as forward=)" not in message:
+            return f"{note}\n{message}"  # the forward's fault: say so first
+        return message
     records.add_result(record, case, outputs=actual)
     mismatch = first_mismatch(actual, expected, exercise.tolerance)
     if mismatch is None:
         return None
-    lines = [f"{mismatch.output} does not match the reference {where}. "
-             f"{describe(mismatch, exercise.tolerance)}"]
+    tolerance = exercise.tolerance
+    head = (f"{mismatch.output} does not match the reference {where}. "
+            f"{describe(mismatch, tolerance)}")
     mistake = match_mistake(exercise, inputs, variant, actual, expected, mismatch.output,
-                            exercise.tolerance)
+                            tolerance)
+    note = _wrong_forward(exercise, forward, inputs, variant, pass_variant)
+    if note:
+        # the backward runs on the forward's wrong cache: a hint about the backward itself
+        # would send the student to the wrong function; a slip made in both (z and 1 - z
+        # swapped, "reset before") is still named, since it is the forward's slip too
+        lines = [note, head]
+        if mistake is not None and mistake.key in _forward_slips(exercise, variant):
+            lines.append(f"Your {mismatch.output} matches what you get when "
+                         f"{mistake.description}.")
+        return "\n".join(lines)
+    lines = [head]
+    hint = nonfinite_hint(exercise, actual, mismatch)
+    if hint:
+        lines.append(hint)
     if mistake is not None:
         lines.append(f"Your {mismatch.output} matches what you get when {mistake.description}.")
-    else:
+    elif not hint:
         lines += explain_probes(exercise, run_probes(exercise, func, forward, inputs, variant,
-                                                     pass_variant, mismatch.output,
-                                                     exercise.tolerance), mismatch.output)
-    if exercise.is_backward:
-        note = forward_note(exercise, forward, inputs, variant, pass_variant, exercise.tolerance)
-        if note:
-            lines.append(note)
+                                                     pass_variant, mismatch.output, tolerance),
+                                mismatch.output)
+    lines += outputs_summary(actual, expected, tolerance)
+    lines += gate_blocks(exercise, actual, expected, tolerance)
     return "\n".join(lines)
+
+
+def _forward_slips(exercise, variant):
+    """The keys of the mistakes the backward's forward can make."""
+    return {m.key for m in mistakes_for(EXERCISES[exercise.forward], variant)}
+
+
+def _wrong_forward(exercise, forward, inputs, variant, pass_variant):
+    """For a backward: the sentence saying the student's own forward is wrong, else None."""
+    if not exercise.is_backward:
+        return None
+    return forward_note(exercise, forward, inputs, variant, pass_variant, exercise.tolerance)
 
 
 def _check_x_restored(exercise, func, inputs):

@@ -51,7 +51,6 @@ def first_mismatch(actual, expected, tolerance):
 def describe(m, tolerance):
     where = f"{m.output}[{', '.join(map(str, m.index))}]" if m.index else m.output
     if not np.isfinite(m.yours):
-        return (f"{m.output} contains {m.yours} (first at {where}; expected {m.expected:.6g}). "
-                "Look for an overflow, e.g. exp of a large number.")
+        return f"{m.output} contains {m.yours} (first at {where}; expected {m.expected:.6g})."
     return (f"First difference at {where}: yours {m.yours:.6g}, expected {m.expected:.6g} "
             f"(scaled error {m.error:.1e}, tolerance {tolerance:.0e}).")

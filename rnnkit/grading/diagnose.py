@@ -141,6 +141,75 @@ def explain_probes(exercise, results, output):
     return said
 
 
+#: the gate blocks of the rows of W_ih, W_hh, b_ih, b_hh (PyTorch's order)
+GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+
+def nonfinite_hint(exercise, actual, mismatch):
+    """Where an inf or a nan comes from, when the student's output has one; else None."""
+    if np.isfinite(mismatch.yours):
+        return None
+    finite_elsewhere = all(np.all(np.isfinite(v)) for k, v in actual.items()
+                           if k != mismatch.output)
+    if exercise.family == "loss" and mismatch.output == "loss" and finite_elsewhere:
+        return ("A loss that is inf or nan while dscores is finite comes from log(0), not from "
+                "an exp: the probability of a target underflowed to 0 (exp(-800) is 0 in "
+                "float64) even with the row maximum subtracted, and a masked-out 0 * log(0) is "
+                "nan. Take the log of the softmax directly: "
+                "log p = (s - max) - log(sum(exp(s - max))).")
+    if np.isnan(mismatch.yours):
+        return ("nan comes from inf - inf, inf / inf or 0 * inf: look for an exp that "
+                "overflows (subtract each row's maximum before exp) or a log of 0.")
+    return ("inf comes from an overflow (exp of a large number: subtract each row's maximum "
+            "before exp) or from log(0) (a probability that underflowed to 0).")
+
+
+def outputs_summary(actual, expected, tolerance):
+    """One sentence naming the outputs that match and those that differ (several outputs)."""
+    if len(expected) < 2:
+        return []
+    right = [k for k in expected if scaled_error(actual[k], expected[k]) <= tolerance]
+    wrong = [k for k in expected if k not in right]
+    if not right:
+        return [f"None of the outputs matches ({', '.join(wrong)} all differ)."]
+    return [f"These outputs match the reference: {', '.join(right)}; these differ: "
+            f"{', '.join(wrong)}."]
+
+
+def gate_blocks(exercise, actual, expected, tolerance):
+    """For an LSTM/GRU gradient: which gate blocks of the weight gradients differ."""
+    gates = GATES.get(exercise.family)
+    if not gates or not exercise.is_backward:
+        return []
+    bad = set()
+    for key in ("dW_ih", "dW_hh", "db_ih", "db_hh"):
+        if key not in expected:
+            continue
+        exp, got = expected[key], actual[key]
+        H = exp.shape[0] // len(gates)
+        scale = float(np.max(np.abs(exp))) or 1.0
+        for k, gate in enumerate(gates):
+            block = slice(k * H, (k + 1) * H)
+            if np.max(np.abs(got[block] - exp[block]), initial=0.0) > tolerance * scale or \
+                    not np.all(np.isfinite(got[block])):
+                bad.add(k)
+    if not bad or len(bad) == len(gates):
+        return []
+    spelled = [f"{gates[k]} (rows {_rows(k)})" for k in sorted(bad)]
+    good = [gates[k] for k in range(len(gates)) if k not in bad]
+    blocks = "block" if len(bad) == 1 else "blocks"
+    return [f"In the weight and bias gradients the {blocks} of {' and '.join(spelled)} "
+            f"differ{'s' if len(bad) == 1 else ''}; those of {', '.join(good)} match: look at "
+            f"the gradient of that pre-activation."]
+
+
+def _rows(k):
+    """'0:H', 'H:2H', '2H:3H', ... : the rows of gate block k."""
+    def at(j):
+        return {0: "0", 1: "H"}.get(j, f"{j}H")
+    return f"{at(k)}:{at(k + 1)}"
+
+
 def forward_note(exercise, forward, inputs, variant, pass_variant, tolerance):
     """For a backward: a sentence when the student's own forward is already wrong."""
     fwd = EXERCISES[exercise.forward]
@@ -149,12 +218,14 @@ def forward_note(exercise, forward, inputs, variant, pass_variant, tolerance):
         raw = run_student(fwd, forward, inputs, variant, pass_variant)
         actual = validate_student(fwd, raw, expected, _FakeCase())
     except Problem:
-        return (f"Note: your {fwd.name} (given as forward=) does not pass its own check; "
-                f"fix it first: check({fwd.name!r}, {fwd.name}).")
+        return (f"Fix your forward first: your {fwd.name} (given as forward=) does not pass "
+                f"its own check (check({fwd.name!r}, {fwd.name})), and this backward runs on "
+                f"its cache.")
     except Exception:
         return None
     m = first_mismatch(actual, expected, tolerance)
     if m is None:
         return None
-    return (f"Note: your {fwd.name} (given as forward=) returns a wrong {m.output}, and the "
-            f"backward pass builds on it; fix it first: check({fwd.name!r}, {fwd.name}).")
+    return (f"Fix your forward first: your {fwd.name} (given as forward=) returns a wrong "
+            f"{m.output} (check({fwd.name!r}, {fwd.name}) shows where), and this backward "
+            f"runs on its cache, so its gradients cannot match until the forward does.")

@@ -86,6 +86,10 @@ CELL_STEP_BACKWARD = {
         _m("dc_missing_dc_next", "the upstream cell gradient dc_next is not added to dc"),
         _m("tanh_c_at_c_prev", "the derivative of tanh(c) is taken at c_prev instead of c_next"),
         _m("dc_prev_missing_f", "dc_prev = dc instead of dc ⊙ f (the forget gate scales it)"),
+        _m("df_tanh_c_next", "the forget-gate gradient uses tanh(c_next): df = dc ⊙ tanh(c_next);"
+           " f multiplies c_prev in c_next = f ⊙ c_prev + i ⊙ g, so df = dc ⊙ c_prev"),
+        _m("df_tanh_c_prev", "the forget-gate gradient uses tanh(c_prev): df = dc ⊙ tanh(c_prev);"
+           " f multiplies c_prev itself in c_next = f ⊙ c_prev + i ⊙ g, so df = dc ⊙ c_prev"),
         _m("gate_order_ifog_backward", "the gate gradients are concatenated in the order "
            "i|f|o|g instead of PyTorch's i|f|g|o"),
     ],
@@ -97,6 +101,9 @@ CELL_STEP_BACKWARD = {
            "dh_prev (add dh_next ⊙ z)"),
         _m("dr_without_b_hn", "dr uses W_hn h_prev without b_hn; in r ⊙ (W_hn h + b_hn) the "
            "bias is inside the product"),
+        _m("dr_without_hn", "dr misses the factor (W_hn h_prev + b_hn): r multiplies it in "
+           "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), so dr = da_n ⊙ (W_hn h_prev + b_hn), "
+           "with da_n the gradient of n's pre-activation"),
         _m("gate_order_zrn", "the gate gradients are in the order z|r|n instead of PyTorch's "
            "r|z|n"),
     ],
@@ -170,7 +177,8 @@ def mistakes_for(exercise, variant):
         if family == "rnn" and variant.get("nonlinearity") == "relu":
             found = [m for m in found if not m.key.startswith("tanh")]
         if family == "gru" and not variant.get("reset_after", True):
-            found = [m for m in found if m.key not in ("b_hn_outside_reset", "dr_without_b_hn")]
+            found = [m for m in found if m.key not in ("b_hn_outside_reset", "dr_without_b_hn",
+                                                       "dr_without_hn")]
     unique = {}
     for m in found:
         if m.description == "RESET":

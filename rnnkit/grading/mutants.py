@@ -84,7 +84,12 @@ def lstm_step_backward(dh_next, dc_next, cache, bugs):
     if "dc_missing_h_path" not in bugs:
         dc = dc + dh_next * o * tanh_slope
     do = dh_next * tanh_c
-    di, dg, df = dc * g, dc * i, dc * c_prev
+    forget_input = c_prev  # c_next = f ⊙ c_prev + i ⊙ g
+    if "df_tanh_c_next" in bugs:
+        forget_input = tanh_c
+    elif "df_tanh_c_prev" in bugs:
+        forget_input = np.tanh(c_prev)
+    di, dg, df = dc * g, dc * i, dc * forget_input
     dc_prev = dc if "dc_prev_missing_f" in bugs else dc * f
     parts = [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)]
     if "gate_order_ifog_backward" in bugs:
@@ -131,7 +136,10 @@ def gru_step_backward(dh_next, dc_next, cache, bugs):
     da_n = dn * (1 - n**2)
     if reset_after:
         dgh_n = da_n * r
-        dr = da_n * (gh_n - b_hh[2 * H:] if "dr_without_b_hn" in bugs else gh_n)
+        if "dr_without_hn" in bugs:  # the factor W_hn h + b_hn forgotten altogether
+            dr = da_n
+        else:
+            dr = da_n * (gh_n - b_hh[2 * H:] if "dr_without_b_hn" in bugs else gh_n)
     else:
         dgh_n = da_n
         d_rh = da_n @ W_hh[2 * H:]

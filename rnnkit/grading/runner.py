@@ -135,10 +135,9 @@ def flatten(exercise, outputs):
 def _shape_hint(name, got, expected, sizes):
     """A guess at the slip behind a wrong shape, for the commonest ones."""
     N = sizes.get("N")
-    if name.startswith("db") and len(got) == len(expected) + 1 and got[1:] == expected:
-        return " Did you forget to sum over the batch (axis 0)?"
-    if name == "db" and len(got) == 2:
-        return " Sum over the batch and over time (axes 0 and 1)."
+    if name.startswith("db") and len(got) > len(expected) and \
+            got[len(got) - len(expected):] == expected:
+        return _bias_sum_hint(got[:len(got) - len(expected)], N, sizes.get("T"))
     if len(got) == len(expected) == 2 and got == expected[::-1]:
         return " It looks transposed."
     if N and len(got) == len(expected) - 1 and got == expected[1:]:
@@ -146,6 +145,20 @@ def _shape_hint(name, got, expected, sizes):
     if len(expected) == 3 and len(got) == 3 and got == (expected[1], expected[0], expected[2]):
         return " The axes N and T look swapped (the API is batch-first: (N, T, ...))."
     return ""
+
+
+def _bias_sum_hint(extra, N, T):
+    """A bias gradient kept axes it should have summed over (`extra`: their sizes)."""
+    if T is None:  # a single step: only the batch axis to sum over
+        return " Did you forget to sum over the batch (axis 0)?"
+    both = " A bias gradient sums over the batch and over time (axes 0 and 1)."
+    if len(extra) == 2:
+        return both
+    if N != T and extra == (T,):
+        return " It looks summed over the batch but not over time." + both
+    if N != T and extra == (N,):
+        return " It looks summed over time but not over the batch." + both
+    return both
 
 
 def _spell(sym, key, shape):

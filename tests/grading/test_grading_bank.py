@@ -164,7 +164,9 @@ def test_handwritten_mistakes_are_explained(name, func, forward, output, phrase,
     with pytest.raises(AssertionError) as info:
         check(name, func, forward=forward, seed=seed)
     msg = str(info.value)
-    assert msg.startswith(f"{name}: {output} does not match the reference"), msg
+    head, _, _ = msg.partition(": ")
+    assert head.startswith(name) and msg.startswith(f"{head}: {output} does not match the "
+                                                    f"reference"), msg
     assert phrase in msg, msg
 
 
@@ -201,3 +203,97 @@ def test_unknown_mistake_across_the_batch_is_isolated():
     with pytest.raises(AssertionError, match=r"db is right for a batch of one \(N = 1\)"):
         check("temporal_affine_backward", temporal_affine_backward,
               forward=R.temporal_affine_forward, seed=0)
+
+
+# --- hints that name the right slip, and say what is already right ------------------------------
+
+def affine_db_batch_only(dscores, cache):
+    dh, dW, _ = R.temporal_affine_backward(dscores, cache)
+    return dh, dW, dscores.sum(axis=0)  # summed over the batch, not over time
+
+
+def test_db_summed_over_the_batch_only_is_told_to_sum_over_time():
+    with pytest.raises(AssertionError) as info:
+        check("temporal_affine_backward", affine_db_batch_only,
+              forward=R.temporal_affine_forward, seed=0)
+    msg = str(info.value)
+    # case 1 has N = T = 1, where the two sums cannot be told apart: say both
+    assert "returned db with shape (1, 4)" in msg and "sums over the batch and over time" in msg
+    assert "forget to sum over the batch" not in msg, msg
+
+
+@pytest.mark.parametrize("got,phrase", [
+    ((3, 4), "summed over the batch but not over time"),
+    ((2, 4), "summed over time but not over the batch"),
+    ((2, 3, 4), "sums over the batch and over time (axes 0 and 1)"),
+])
+def test_bias_gradient_shape_hint_says_which_sum_is_missing(got, phrase):
+    from rnnkit.grading.runner import _shape_hint
+    hint = _shape_hint("db", got, (4,), {"N": 2, "T": 3, "V": 4})
+    assert phrase in hint and "forget to sum over the batch" not in hint
+    assert "forget to sum over the batch" in _shape_hint("db_ih", (2, 4), (4,), {"N": 2})
+
+
+def _gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """A student's GRU step ("reset after") with their own cache layout."""
+    H = h_prev.shape[1]
+    gi, gh = x @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh
+    r = 1 / (1 + np.exp(-(gi[:, :H] + gh[:, :H])))
+    z = 1 / (1 + np.exp(-(gi[:, H:2 * H] + gh[:, H:2 * H])))
+    n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+    return (1 - z) * n + z * h_prev, (x, h_prev, W_ih, W_hh, gh, r, z, n)
+
+
+def gru_dr_without_factor(dh_next, cache):
+    x, h_prev, W_ih, W_hh, gh, r, z, n = cache
+    H = h_prev.shape[1]
+    dn, dz = dh_next * (1 - z), dh_next * (h_prev - n)
+    da_n = dn * (1 - n**2)
+    dr = da_n  # forgot "* gh[:, 2H:]" = W_hn h + b_hn
+    da_r, da_z = dr * r * (1 - r), dz * z * (1 - z)
+    dgi = np.hstack([da_r, da_z, da_n])
+    dgh = np.hstack([da_r, da_z, da_n * r])
+    dh_prev = dh_next * z + dgh @ W_hh
+    return dgi @ W_ih, dh_prev, dgi.T @ x, dgh.T @ h_prev, dgi.sum(0), dgh.sum(0)
+
+
+def _lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    H = h_prev.shape[1]
+    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    i, f, o = (1 / (1 + np.exp(-a[:, k * H:(k + 1) * H])) for k in (0, 1, 3))
+    g = np.tanh(a[:, 2 * H:3 * H])
+    c_next = f * c_prev + i * g
+    return o * np.tanh(c_next), c_next, (x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, c_next)
+
+
+def lstm_df_tanh_c(dh_next, dc_next, cache):
+    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, c_next = cache
+    tc = np.tanh(c_next)
+    dc = dc_next + dh_next * o * (1 - tc**2)
+    df = dc * tc  # should be dc * c_prev
+    da = np.hstack([dc * g * i * (1 - i), df * f * (1 - f), dc * i * (1 - g**2),
+                    dh_next * tc * o * (1 - o)])
+    return da @ W_ih, da @ W_hh, dc * f, da.T @ x, da.T @ h_prev, da.sum(0), da.sum(0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gru_reset_gradient_without_its_factor_is_named_with_the_gate_block(seed):
+    with pytest.raises(AssertionError) as info:
+        check("gru_step_backward", gru_dr_without_factor, forward=_gru_step_forward, seed=seed)
+    msg = str(info.value)
+    assert "matches what you get when dr misses the factor (W_hn h_prev + b_hn)" in msg, msg
+    assert "None of the outputs matches (dx, dh_prev, dW_ih, dW_hh, db_ih, db_hh all " \
+           "differ)" in msg, msg
+    assert "the block of r (rows 0:H) differs; those of z, n match" in msg, msg
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lstm_forget_gradient_with_tanh_c_is_named_with_the_gate_block(seed):
+    with pytest.raises(AssertionError) as info:
+        check("lstm_step_backward", lstm_df_tanh_c, forward=_lstm_step_forward, seed=seed)
+    msg = str(info.value)
+    assert "the forget-gate gradient uses tanh(c_next)" in msg, msg
+    # dc_prev does not depend on df: it is named as right
+    assert "These outputs match the reference: dc_prev; these differ: dx, dh_prev, dW_ih, " \
+           "dW_hh, db_ih, db_hh." in msg, msg
+    assert "the block of f (rows H:2H) differs; those of i, g, o match" in msg, msg

@@ -90,7 +90,8 @@ def test_a_crash_shows_the_students_traceback_not_the_checkers():
     with pytest.raises(AssertionError) as info:
         check("rnn_step_forward", rnn_step_forward)
     msg = str(info.value)
-    assert "rnn_step_forward raised ValueError in case 1 of 5 (N=1, D=3, H=4)" in msg
+    assert 'rnn_step_forward with nonlinearity="tanh" raised ValueError in case 1 of 5 ' \
+        '(N=1, D=3, H=4)' in msg
     assert "a = x @ W_ih + h_prev @ W_hh.T" in msg  # the student's line
     assert "rnnkit/grading" not in msg and "Hint: a matrix product" in msg
 
@@ -126,7 +127,8 @@ def test_sequence_shape_message_uses_the_symbols():
         h, cache = R.rnn_forward(*args)
         return h[:, :, :-1], cache
     with pytest.raises(AssertionError, match=re.escape(
-            "rnn_forward returned h with shape (1, 1, 3); expected (N, T, H) = (1, 1, 4).")):
+            'rnn_forward with nonlinearity="tanh" returned h with shape (1, 1, 3); expected '
+            '(N, T, H) = (1, 1, 4).')):
         check("rnn_forward", rnn_forward)
 
 
@@ -139,7 +141,8 @@ def test_value_mismatch_names_output_index_and_both_values():
     with pytest.raises(AssertionError) as info:
         check("rnn_step_forward", rnn_step_forward, seed=0)
     msg = str(info.value)
-    assert msg.startswith("rnn_step_forward: h_next does not match the reference in case 1 of 5")
+    assert msg.startswith('rnn_step_forward with nonlinearity="tanh": h_next does not match '
+                          'the reference in case 1 of 5')
     assert re.search(r"First difference at h_next\[0, 3\]: yours -?[\d.]+, expected -?[\d.]+ "
                      r"\(scaled error [\d.e+-]+, tolerance 1e-07\)", msg)
 
@@ -154,16 +157,99 @@ def test_nan_is_reported_as_such():
                           np.take_along_axis(p, y[:, :, None], 2) - 1, 2)
         return loss, dscores * mask[:, :, None] / N
     with np.errstate(all="ignore"), \
-            pytest.raises(AssertionError, match="contains (nan|inf) .*overflow"):
+            pytest.raises(AssertionError, match="(?s)contains (nan|inf) .*overflow"):
         check("temporal_softmax_loss", temporal_softmax_loss)
 
 
-def test_backward_note_when_the_students_forward_is_wrong():
-    def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-        return R.rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, 0 * b_hh)  # b_hh forgotten
-    with pytest.raises(AssertionError, match=r"Note: your rnn_step_forward \(given as forward=\)"
-                                             r" returns a wrong h_next"):
-        check("rnn_step_backward", R.rnn_step_backward, forward=rnn_step_forward)
+def test_log_of_an_underflowed_probability_is_called_log_0_not_an_overflow():
+    def temporal_softmax_loss(scores, y, mask):  # max subtracted, but log(p) of a p that is 0
+        shifted = scores - scores.max(axis=2, keepdims=True)
+        p = np.exp(shifted) / np.exp(shifted).sum(axis=2, keepdims=True)
+        N = scores.shape[0]
+        p_y = np.take_along_axis(p, y[:, :, None], 2)[:, :, 0]
+        loss = -np.sum(mask * np.log(p_y)) / N
+        dscores = p.copy()
+        np.put_along_axis(dscores, y[:, :, None], p_y[:, :, None] - 1, 2)
+        return loss, dscores * mask[:, :, None] / N
+    with np.errstate(all="ignore"), pytest.raises(AssertionError) as info:
+        check("temporal_softmax_loss", temporal_softmax_loss, seed=0)
+    msg = str(info.value)
+    assert re.search("loss contains (inf|nan)", msg) and "comes from log(0)" in msg, msg
+    assert "underflowed" in msg and "overflow" not in msg, msg
+    assert "These outputs match the reference: dscores; these differ: loss." in msg, msg
+
+
+def _rnn_forward_without_b_hh(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return R.rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, 0 * b_hh)  # b_hh forgotten
+
+
+def test_backward_message_leads_with_a_wrong_forward():
+    with pytest.raises(AssertionError) as info:
+        check("rnn_step_backward", R.rnn_step_backward, forward=_rnn_forward_without_b_hh)
+    first, second = str(info.value).splitlines()[:2]
+    assert first.startswith('rnn_step_backward with nonlinearity="tanh": Fix your forward '
+                            'first: your rnn_step_forward (given as forward=) returns a wrong '
+                            'h_next'), first
+    assert second.startswith("dx does not match the reference"), second
+
+
+def test_a_wrong_forward_drops_the_backward_hints():
+    """A backward that is right on its own cache, after a forward wrong only across steps:
+    without the note first, the probes would say "dx is right for T = 1"."""
+    def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+        h, cache = R.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
+        return h, cache
+    rnn_forward_h0_every_step = _h0_every_step
+    with pytest.raises(AssertionError) as info:
+        check("rnn_backward", R.rnn_backward, forward=rnn_forward_h0_every_step, seed=1)
+    msg = str(info.value)
+    assert msg.splitlines()[0].startswith('rnn_backward with nonlinearity="tanh": Fix your '
+                                          'forward first'), msg
+    for backward_hint in ("right for a single time step", "matches what you get when",
+                          "switched off", "These outputs match"):
+        assert backward_hint not in msg, msg
+    check("rnn_backward", R.rnn_backward, forward=rnn_forward, seed=1)  # the control passes
+
+
+def _h0_every_step(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """rnn_forward that starts every step from h0 (the cache is the reference's layout)."""
+    N, T, _ = x.shape
+    h, caches = np.empty((N, T, h0.shape[1])), []
+    for t in range(T):
+        h[:, t], step_cache = R.rnn_step_forward(x[:, t], h0, W_ih, W_hh, b_ih, b_hh)
+        caches.append(step_cache)
+    return h, (caches, x.shape, h0)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_every_failure_names_the_variant(hidden):
+    def rnn_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
+        a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+        return (np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.01 * a)), None
+    check("rnn_step_forward", rnn_step_forward, hidden=hidden)  # tanh is right
+    with pytest.raises(AssertionError) as info:
+        check("rnn_step_forward", rnn_step_forward, hidden=hidden, nonlinearity="relu")
+    assert str(info.value).startswith('rnn_step_forward with nonlinearity="relu": h_next does '
+                                      'not match'), str(info.value)
+
+    def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, reset_after=True):
+        return R.gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh)  # the option ignored
+    with pytest.raises(AssertionError, match=r"^gru_step_forward with reset_after=False: "):
+        check("gru_step_forward", gru_step_forward, hidden=hidden, reset_after=False)
+
+    def gru_step_backward(dh_next, cache):
+        raise ValueError("not yet for reset before")
+    with pytest.raises(AssertionError, match=r"^gru_step_backward with reset_after=False raised "
+                                             r"ValueError"):
+        check("gru_step_backward", gru_step_backward, forward=R.gru_step_forward,
+              hidden=hidden, reset_after=False)
+
+
+def test_exercises_without_options_keep_their_plain_name():
+    def temporal_affine_forward(h, W, b):
+        return h @ W.T, None
+    with pytest.raises(AssertionError, match=r"^temporal_affine_forward: scores does not match"):
+        check("temporal_affine_forward", temporal_affine_forward)
 
 
 def test_numerical_gradient_must_restore_x():
