@@ -95,7 +95,11 @@ def _fail_first(cell, problems):
 
 
 class AuditCells(NbGraderPreprocessor):
-    """Flag suspicious code in answer cells; never changes a score.
+    """Flag suspicious code in every student cell; never changes a score.
+
+    Every code cell is audited except the instructor's: cells restored from the gradebook
+    (locked, with a grade_id) and cells whose source is unchanged from the instructor's
+    notebook in source/ (without it, every cell not locked is audited).
 
     Flags go to nb.metadata["rnnkit"]["audit"] and to `<autograded notebook>.audit.json`
     (next to the autograded notebook) for the export's "flagged" column.
@@ -105,7 +109,10 @@ class AuditCells(NbGraderPreprocessor):
                                  "notebook").tag(config=True)
 
     def preprocess(self, nb, resources):
-        flags = [f.as_dict() for f in _audit.audit_notebook(nb)]
+        instructor = self._instructor_notebook(resources)
+        flags = [f.as_dict() for f in _audit.audit_notebook(
+            nb, instructor=instructor if instructor is not None else False,
+            restored=bool(resources.get("nbgrader", {}).get("db_url")))]
         nb.metadata.setdefault("rnnkit", {})["audit"] = flags
         for f in flags:
             self.log.warning("audit: %s", _audit.Flag(**f))
@@ -117,6 +124,20 @@ class AuditCells(NbGraderPreprocessor):
                 json.dump({"student": info.get("student"), "assignment": info.get("assignment"),
                            "notebook": info.get("notebook"), "flags": flags}, fh, indent=1)
         return nb, resources
+
+    def _instructor_notebook(self, resources):
+        """The instructor's source notebook of this submission, or None when not found."""
+        info = resources.get("nbgrader", {})
+        if not all(info.get(k) for k in ("assignment", "notebook")):
+            return None
+        from nbgrader.coursedir import CourseDirectory
+        coursedir = CourseDirectory(config=self.config)
+        folder = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
+        path = os.path.join(folder, info["notebook"] + ".ipynb")
+        try:
+            return nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            return None
 
     def _json_path(self, resources):
         info = resources.get("nbgrader", {})

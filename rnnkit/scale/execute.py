@@ -5,7 +5,11 @@ on stdin::
 
     {"notebook": <nbformat dict, test cells already restored>, "cell_timeout": 30,
      "probe_timeout": 5, "limits": {"memory_mb": 2048, "cpu_seconds": 600, "processes": 64,
-     "file_mb": 256}, "kernel_name": "python3"}
+     "file_mb": 256}, "kernel_name": "python3", "files": {path: base64},
+     "home_files": {path: base64}}
+
+It writes the files into $RNNKIT_SANDBOX_ROOT/work (the kernel's cwd; the sandbox's tmpfs) and
+home, then runs the cells.
 
 and writes one JSON result on the stdout it was started with::
 
@@ -19,7 +23,9 @@ Why it is careful:
 - the kernel inherits stdout/stderr: they are pointed at a log file, and the result goes to a
   private duplicate of the original stdout that the kernel never receives, so a submission
   cannot forge the result;
-- limits are set here, before the kernel starts, so that it inherits them.
+- limits are set here, before the kernel starts, so that it inherits them;
+- outputs are capped while they arrive (per output, per cell, per notebook), so a cell that
+  prints or displays without end costs neither this process's memory nor the coordinator's.
 
 Nothing in the result is trusted by the coordinator without checking: it only takes the
 cells' outputs, and verifies the trusted-scoring records itself.
@@ -34,6 +40,9 @@ import time
 
 _PR_SET_DUMPABLE = 4
 MAX_OUTPUT_CHARS = 1_000_000  # per output; LimitOutput trims further in the coordinator
+MAX_CELL_BYTES = 4 << 20      # all outputs of one cell
+MAX_CELL_OUTPUTS = 100        # outputs of one cell
+MAX_NOTEBOOK_BYTES = 16 << 20  # all outputs of the notebook
 
 
 def apply_limits(limits):
@@ -63,6 +72,23 @@ def make_private_stdout():
     return os.fdopen(result_fd, "w")
 
 
+def write_files(root, files, home_files):
+    """The submission's files into root/work (the kernel's cwd), a font cache into root/home."""
+    import base64
+    for sub in ("work", "home", "tmp"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    for base, entries in (("work", files), ("home", home_files)):
+        for rel, data in (entries or {}).items():
+            rel = os.path.normpath(rel)
+            if rel.startswith(("/", "..")):
+                continue  # the coordinator never sends these; refuse them anyway
+            dest = os.path.join(root, base, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "wb") as fh:
+                fh.write(base64.b64decode(data))
+    os.chdir(os.path.join(root, "work"))
+
+
 def make_undumpable():
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -88,6 +114,47 @@ def _trim(outputs):
             outputs[k] = {"output_type": "stream", "name": "stderr",
                           "text": "(an output larger than 5 MB was dropped by the grader)\n"}
     return outputs
+
+
+def _output_size(msg):
+    content = msg.get("content", {})
+    return len(json.dumps(content.get("data", content.get("text", "")), default=str))
+
+
+def capped_client_class():
+    """NotebookClient that drops outputs past the per-cell and per-notebook budgets as they
+    arrive (a note takes the place of the first dropped one) and counts what it dropped."""
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.cell_bytes, self.cell_outputs, self.notebook_bytes = {}, {}, 0
+            self.dropped = {}  # cell index -> outputs dropped
+
+        def output(self, outs, msg, display_id, cell_index):
+            kind = msg.get("msg_type")
+            if kind in ("stream", "display_data", "execute_result", "update_display_data"):
+                size = _output_size(msg)
+                used = self.cell_bytes.get(cell_index, 0)
+                count = self.cell_outputs.get(cell_index, 0)
+                if used + size > MAX_CELL_BYTES or count >= MAX_CELL_OUTPUTS or \
+                        self.notebook_bytes + size > MAX_NOTEBOOK_BYTES:
+                    dropped = self.dropped.get(cell_index, 0)
+                    self.dropped[cell_index] = dropped + 1
+                    if dropped == 0:
+                        import nbformat
+                        note = nbformat.v4.new_output(
+                            "stream", name="stdout",
+                            text="\n... (further output dropped by the grader: output limit)\n")
+                        outs.append(note)
+                    return None
+                self.cell_bytes[cell_index] = used + size
+                self.cell_outputs[cell_index] = count + 1
+                self.notebook_bytes += size
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedClient
 
 
 async def _kernel_responds(client, timeout):
@@ -201,10 +268,9 @@ async def _run_cells(client, nb, request, cells, incidents, state):
 
 async def run(request):
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.from_dict(request["notebook"])
-    client = NotebookClient(
+    client = capped_client_class()(
         nb, timeout=request.get("cell_timeout", 30), interrupt_on_timeout=True,
         allow_errors=True, raise_on_iopub_timeout=False, iopub_timeout=10,
         kernel_name=request.get("kernel_name") or "python3",
@@ -234,12 +300,20 @@ async def run(request):
             cells.append(entry)
         entry.update(status="not-run", ename="NotRunError", evalue=state["stopped"])
     cells.sort(key=lambda c: c["index"])
+    for index, dropped in sorted(client.dropped.items()):
+        grade_id = _grade_id(nb.cells[index]) if index < len(nb.cells) else None
+        incidents.append({"kind": "output-limit", "cell": grade_id or index,
+                          "message": f"{dropped} outputs dropped (output limit: "
+                                     f"{MAX_CELL_OUTPUTS} outputs or {MAX_CELL_BYTES >> 20} MB a "
+                                     f"cell, {MAX_NOTEBOOK_BYTES >> 20} MB a notebook)"})
     kernel_exit = state["kernel_exit"]
     return {"notebook": nb, "cells": cells, "incidents": incidents, "kernel_exit": kernel_exit}
 
 
 def main():
     request = json.loads(sys.stdin.buffer.read())
+    write_files(os.environ.get("RNNKIT_SANDBOX_ROOT") or os.getcwd(),
+                request.pop("files", {}), request.pop("home_files", {}))
     apply_limits(request.get("limits", {}))
     make_undumpable()
     out = make_private_stdout()

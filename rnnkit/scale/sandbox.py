@@ -3,34 +3,45 @@
 The sandbox sees:
 - read-only: the system (/usr, /etc and the /bin, /lib links), the Python installation and the
   virtual environment, and the ``rnnkit`` package itself (nothing else of the course checkout);
-- read-write: a private temporary directory holding the submission's files (the kernel's working
-  directory), a private home and a small /tmp;
+- read-write: only a private, size-limited tmpfs at /sandbox (the kernel's working directory
+  /sandbox/work with the submission's files, its home and TMPDIR) and a small /tmp: nothing a
+  submission writes reaches the host's disk;
 - no network (``--unshare-net``: only loopback, which the kernel's own sockets use), its own PID,
   IPC and UTS namespaces, and it dies with the process that started it (``--die-with-parent``).
 
 Limits (set by the executor before the kernel starts, inherited by it): address space
 (RLIMIT_AS), CPU seconds (RLIMIT_CPU), processes and threads (RLIMIT_NPROC), file size
-(RLIMIT_FSIZE); plus a wall-clock limit on the whole sandbox enforced from outside.
+(RLIMIT_FSIZE); where the machine allows it (root with cgroups v1 or v2) a cgroup of its own
+for the whole sandbox (CPU share, total memory with the tmpfs, process count: see ``cgroup``);
+a wall-clock limit on the whole sandbox and a cap on the size of its result, enforced from
+outside.
 
 RLIMIT_NPROC counts the processes of a real uid and does not apply to root. As an ordinary user,
 bwrap puts every sandbox in a new user namespace, where the count starts from zero. As root, the
 sandbox drops to a uid of its own (a free slot from ``uid_base``, claimed with a lock file so that
 two sandboxes never share one) with ``setpriv`` and all capabilities dropped.
 """
+import base64
 import contextlib
 import fcntl
 import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import rnnkit
+from rnnkit.scale.cgroup import Group
 
 DEFAULT_LIMITS = {"memory_mb": 3072, "cpu_seconds": 600, "processes": 96, "file_mb": 256}
+DEFAULT_DISK_MB = 512   # the sandbox's tmpfs: work directory, home and TMPDIR together
+MAX_RESULT_MB = 64      # what the coordinator reads back from one sandbox at most
 _WARNED = set()
 
 
@@ -138,6 +149,7 @@ def sandbox_env(root_inside, threads=1):
         "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
         "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_RUNTIME_DIR": f"{root_inside}/tmp/jupyter-runtime",
         "NUMBA_CACHE_DIR": f"{home}/.cache/numba", "NBGRADER_EXECUTION": "autograde",
+        "RNNKIT_SANDBOX_ROOT": root_inside,
     }
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         env[var] = str(threads)
@@ -147,8 +159,9 @@ def sandbox_env(root_inside, threads=1):
     return env
 
 
-def bwrap_command(bwrap, private_dir, uid=None, threads=1):
-    """The bwrap argv that runs the executor with `private_dir` mounted at /sandbox."""
+def bwrap_command(bwrap, uid=None, threads=1, disk_mb=None):
+    """The bwrap argv that runs the executor with a private tmpfs of `disk_mb` MB at /sandbox."""
+    disk_mb = disk_mb or DEFAULT_DISK_MB
     args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
     if uid is None:
@@ -159,12 +172,13 @@ def bwrap_command(bwrap, private_dir, uid=None, threads=1):
     # the private /tmp first: a Python or venv that lives under /tmp (a CI clone, say) is bound
     # on top of it below, instead of being hidden by it
     args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp"]
+             "--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/tmp"]
     seen = {"/tmp"}
     for root in python_roots():
         args += _bind_with_parents(root, seen)
-    args += ["--perms", "0755", "--dir", "/sandbox", "--bind", str(private_dir), "/sandbox",
-             "--chdir", "/sandbox/work", "--clearenv"]
+    # work, home and TMPDIR live on a size-limited tmpfs: nothing reaches the host's disk
+    args += ["--perms", "1777", "--size", str(int(disk_mb) << 20), "--tmpfs", "/sandbox",
+             "--chdir", "/sandbox", "--clearenv"]
     for key, value in sandbox_env("/sandbox", threads).items():
         args += ["--setenv", key, value]
     args += ["--"]
@@ -181,72 +195,131 @@ def _safe_relpath(name):
     return rel
 
 
-def _prepare_private_dir(files):
-    private = Path(tempfile.mkdtemp(prefix="rnnkit-sandbox-"))
-    for sub in ("work", "home/.cache/matplotlib", "tmp"):
-        (private / sub).mkdir(parents=True)
-    for name, data in files.items():
-        dest = private / "work" / _safe_relpath(name)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-    # matplotlib builds its font cache on first import (seconds): start from the host's copy
+def _encode_files(files):
+    """relative path -> base64 text, for the request (the executor writes them on its tmpfs)."""
+    return {_safe_relpath(name): base64.b64encode(data).decode("ascii")
+            for name, data in files.items()}
+
+
+def _home_files():
+    """matplotlib builds its font cache on first import (seconds): start from the host's copy."""
+    found = {}
     for font_cache in glob.glob(os.path.expanduser("~/.cache/matplotlib/fontlist-*.json")):
-        shutil.copy(font_cache, private / "home/.cache/matplotlib")
-    return private
+        with open(font_cache, "rb") as fh:
+            found[f".cache/matplotlib/{os.path.basename(font_cache)}"] = fh.read()
+    return found
 
 
-def _chown_tree(path, uid):
-    for dirpath, dirnames, filenames in os.walk(path):
-        os.chown(dirpath, uid, uid)
-        for name in filenames:
-            os.chown(os.path.join(dirpath, name), uid, uid)
+def _read_capped(stream, limit, sink):
+    """Read `stream` into sink["data"], at most `limit` bytes; sink["over"] when it had more."""
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(1 << 16)
+        if not chunk:
+            break
+        if size + len(chunk) > limit:
+            sink["over"] = True
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    sink["data"] = b"".join(chunks)
 
 
-def _remove(path):
-    def retry(func, p, _exc):  # a submission may have chmod-ed its files
+def _run_capped(cmd, stdin_bytes, cwd, env, timeout, limit, preexec_fn=None):
+    """(returncode, stdout, stderr tail, why) of a sandbox, reading at most `limit` bytes back."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=cwd, env=env, preexec_fn=preexec_fn,
+                            start_new_session=True)
+    out, err = {}, {}
+    readers = [threading.Thread(target=_read_capped, args=(proc.stdout, limit, out), daemon=True),
+               threading.Thread(target=_read_capped, args=(proc.stderr, 1 << 16, err),
+                                daemon=True)]
+    for r in readers:
+        r.start()
+    why = None
+    try:
+        proc.stdin.write(stdin_bytes)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if out.get("over"):
+            why = f"its result is larger than {limit >> 20} MB"
+            break
+        if time.monotonic() > deadline:
+            why = f"the notebook ran longer than {timeout} s in total"
+            break
+        time.sleep(0.05)
+    if proc.poll() is None:
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
-            func(p)
-    shutil.rmtree(path, onerror=retry)
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.kill()
+    proc.wait()
+    for r in readers:
+        r.join(timeout=5)
+    if out.get("over"):
+        why = f"its result is larger than {limit >> 20} MB"
+    tail = " | ".join(err.get("data", b"").decode(errors="replace").strip().splitlines()[-3:])
+    return proc.returncode, out.get("data", b""), tail, why
 
 
 def run_notebook(request, files, *, sandbox=True, wall_timeout=900, uid_base=3_000_000,
-                 threads=1):
+                 threads=1, disk_mb=DEFAULT_DISK_MB, max_result_mb=MAX_RESULT_MB):
     """Execute ``request["notebook"]`` in a fresh sandbox -> the executor's result dict.
 
-    `files`: relative path -> bytes, the submission's other files (the kernel's cwd).
+    `files`: relative path -> bytes, the submission's other files (the kernel's cwd). They
+    travel in the request and the executor writes them into the sandbox's own size-limited
+    tmpfs, so a submission never writes to the host's disk. When the machine allows it (root,
+    cgroups), the whole sandbox runs in a cgroup of its own: at most `threads` CPUs, the
+    request's memory_mb in total (tmpfs included) and its process limit.
     Raises SandboxError when no result came back (the reason says why).
     """
     request = dict(request)
-    request.setdefault("limits", DEFAULT_LIMITS)
-    private = _prepare_private_dir(files)
+    limits = dict(DEFAULT_LIMITS)
+    limits.update(request.get("limits") or {})
+    request["limits"] = limits
+    request["files"] = _encode_files(files)
+    request["home_files"] = _encode_files(_home_files())
+    payload = json.dumps(request).encode()
+    private = None
+    group = None
     try:
         with contextlib.ExitStack() as stack:
             if sandbox:
                 bwrap = require_bwrap()
                 uid = stack.enter_context(uid_slot(uid_base)) if os.geteuid() == 0 else None
-                if uid is not None:
-                    _chown_tree(private, uid)
-                cmd, cwd, env = bwrap_command(bwrap, private, uid, threads), None, {"PATH": "/usr/bin:/bin"}
+                cmd = bwrap_command(bwrap, uid, threads, disk_mb)
+                cwd, env = None, {"PATH": "/usr/bin:/bin"}
+                # the tmpfs (disk) is charged to the group's memory too: give it room
+                group = Group.create(cpus=max(1, threads),
+                                     memory_mb=limits["memory_mb"] + disk_mb + 256,
+                                     pids=limits["processes"] + 32)
             else:
+                private = Path(tempfile.mkdtemp(prefix="rnnkit-unsandboxed-"))
                 cmd = [sys.executable, "-m", "rnnkit.scale.execute"]
-                cwd = private / "work"
-                env = sandbox_env(str(private), threads)
-            try:
-                proc = subprocess.run(cmd, input=json.dumps(request).encode(), cwd=cwd, env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      timeout=wall_timeout)
-            except subprocess.TimeoutExpired:
-                raise SandboxError(f"the notebook ran longer than {wall_timeout} s in total; "
-                                   "the sandbox was killed") from None
-        if proc.returncode != 0 or not proc.stdout:
-            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
-            raise SandboxError(f"the sandbox exited with status {proc.returncode} and no result"
-                               + (f": {' | '.join(tail)}" if tail else ""))
-        result = json.loads(proc.stdout)
+                cwd, env = private, sandbox_env(str(private), threads)
+            code, stdout, tail, why = _run_capped(
+                cmd, payload, cwd, env, wall_timeout, max_result_mb << 20,
+                preexec_fn=group.enter if group else None)
+        if why:
+            raise SandboxError(f"{why}; the sandbox was killed")
+        if group is not None and group.oom_killed() and (code != 0 or not stdout):
+            raise SandboxError(f"the sandbox ran out of its {limits['memory_mb']} MB of memory "
+                               "and was killed (memory limit)")
+        if code != 0 or not stdout:
+            raise SandboxError(f"the sandbox exited with status {code} and no result"
+                               + (f": {tail}" if tail else ""))
+        try:
+            result = json.loads(stdout)
+        except ValueError as exc:
+            raise SandboxError(f"the sandbox returned a malformed result ({exc})") from None
         if "error" in result:
             raise SandboxError(f"the grader inside the sandbox failed: {result['error']}")
+        result["cgroup"] = group.layout if group else None
         return result
     finally:
-        _remove(private)
+        if group is not None:
+            group.close()
+        if private is not None:
+            _remove(private)

@@ -35,6 +35,28 @@ EXAMPLES = [
     ("importlib", "import importlib\nimportlib.reload(np)"),
     ("globals-write", "globals()['rnn_forward'] = other"),
     ("globals-write", "globals().update(rnn_forward=other)"),
+    # issue 11: every way a submission reached the answer key or the checker
+    ("grading-import", "from rnnkit.cpu import lstm_forward"),
+    ("grading-import", "import rnnkit.optim"),
+    ("grading-use", "fit = rnnkit.analysis.fit_power_law"),
+    ("check-rebind", "check = lambda name, f, **k: print('ok')"),
+    ("check-rebind", "def check(name, func, **options):\n    pass"),
+    ("check-rebind", "from rnnkit.reference import lstm_forward as check"),
+    ("oracle-import", "import torch"),
+    ("oracle-import", "from torch.nn import LSTM"),
+    ("introspection", "ref = vars(rnnkit)['refer' + 'ence']"),
+    ("introspection", "f = globals()['solved']"),
+    ("introspection", "import pkgutil\nref = pkgutil.resolve_name('rnnkit.reference:lstm_forward')"),
+    ("introspection", "with numba.objmode(h='float64[:, :]'):\n    h = run()"),
+    ("introspection", "g = check.__globals__"),
+    ("introspection", "import gc\nfor o in gc.get_objects(): pass"),
+    ("introspection", "frame = sys._getframe(1).f_back"),
+    ("hook", "sys.displayhook(1e9)"),
+    ("hook", "sys.excepthook = quiet"),
+    ("get-ipython", "import IPython\nIPython.get_ipython().input_transformers_post.append(f)"),
+    ("process", "import subprocess\nsubprocess.run(['python', '-c', code])"),
+    ("process", "os.system('cat /etc/passwd')"),
+    ("process", "import pickle\nf = pickle.loads(blob)"),
 ]
 
 
@@ -49,7 +71,14 @@ def test_rule_fires(rule, source):
 
 
 def test_every_rule_has_an_example():
-    assert {rule for rule, _ in EXAMPLES} == set(RULES)
+    assert {rule for rule, _ in EXAMPLES + [("magic", "")]} == set(RULES)
+
+
+def test_magics_are_flagged_except_timing():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%timeit f(x)\n!cat /etc/passwd\n%run evil.py")]
+    flags = audit_notebook(nb, instructor=False)
+    assert [(f.line, f.rule) for f in flags] == [(2, "magic"), (3, "magic")]
 
 
 NORMAL = '''\
@@ -103,12 +132,35 @@ def test_only_answer_cells_are_audited_with_notebook_imports():
     assert [(f.cell_id, f.line, f.rule) for f in flags] == [("answer", 1, "module-assign")]
 
 
+def test_every_cell_but_the_instructors_unchanged_ones_is_audited():
+    instructor = _notebook()
+    instructor.cells[1].source = "def f(x):\n    return x\n"
+    submission = _notebook()
+    # a new unlabelled cell, and a test cell relabelled as "not a solution, not locked"
+    submission.cells.append(nbformat.v4.new_code_cell("check = lambda *a, **k: None"))
+    submission.cells[1].metadata["nbgrader"]["solution"] = False
+    flags = audit_notebook(submission, instructor=instructor)
+    assert {(f.cell_id, f.rule) for f in flags} >= {("answer", "module-assign")}
+    assert any(f.rule == "check-rebind" for f in flags)
+    # the instructor's first cell, unchanged, is not flagged; edited, it is
+    assert not any(f.line == 2 and f.rule == "grading-import" for f in flags)
+    submission.cells[0].source += "\nimport rnnkit.reference"
+    flags = audit_notebook(submission, instructor=instructor)
+    assert any(f.rule == "grading-import" for f in flags)
+
+
 def test_audit_cells_writes_metadata_and_json(tmp_path):
     from traitlets.config import Config
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     pre = AuditCells(config=config)
     resources = {"nbgrader": {"student": "s1", "assignment": "ps1", "notebook": "ps1"}}
+    # without the instructor's notebook, the unlabelled first cell is the student's too
+    nb, _ = pre.preprocess(_notebook(), resources)
+    assert {f["rule"] for f in nb.metadata["rnnkit"]["audit"]} == {"grading-import",
+                                                                    "module-assign"}
+    (tmp_path / "source" / "ps1").mkdir(parents=True)
+    nbformat.write(_notebook(), str(tmp_path / "source" / "ps1" / "ps1.ipynb"))
     nb, _ = pre.preprocess(_notebook(), resources)
     path = tmp_path / "autograded" / "s1" / "ps1" / "ps1.audit.json"
     data = json.loads(path.read_text())
