@@ -100,3 +100,20 @@ def check_upstream(name, d, expected, symbols, dtype):
 def check_choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def check_flag(name, value):
+    """A True/False option: a string such as "no" would otherwise count as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_float_array(name, a):
+    """A numpy array of a float dtype: integer arrays round every update to a whole number."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"{name} must have a float dtype (float32 or float64), got {a.dtype}; "
+                        f"convert with .astype(np.float64)")
+    return a

@@ -47,8 +47,11 @@ def temporal_softmax_loss(scores, y, mask=None):
                          f"got values in [{y.min()}, {y.max()}]")
     if mask is None:
         mask = np.ones((N, T), dtype=bool)
-    if not isinstance(mask, np.ndarray):
-        raise TypeError(f"mask must be a numpy array of shape (N, T) = {(N, T)}")
+    if not isinstance(mask, np.ndarray) or mask.dtype != bool:
+        # a float mask would weight the targets (and NaN would make the loss NaN)
+        raise TypeError(f"mask must be a boolean numpy array of shape (N, T) = {(N, T)} "
+                        f"(True where the target counts), got "
+                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
     check_shape("mask", mask, (N, T), "(N, T)")
     check_finite("scores", scores)
     mask = mask.astype(scores.dtype)

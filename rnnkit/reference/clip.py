@@ -1,5 +1,9 @@
 """Gradient clipping by global norm (as torch.nn.utils.clip_grad_norm_)."""
+import numbers
+
 import numpy as np
+
+from rnnkit._checks import check_float_array
 
 
 def clip_grad_norm(grads, max_norm):
@@ -9,8 +13,14 @@ def clip_grad_norm(grads, max_norm):
     in the same container type, and the norm before clipping. Like PyTorch, the scale is
     max_norm / (total_norm + 1e-6) and only applied when it is below 1.
     """
-    if max_norm <= 0:
+    if isinstance(max_norm, (bool, np.bool_)) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"max_norm must be a number, got {max_norm!r}")
+    if not max_norm > 0:  # also catches NaN, which would silently turn clipping off
         raise ValueError(f"max_norm must be positive, got {max_norm}")
+    named = grads.items() if isinstance(grads, dict) else enumerate(grads)
+    for key, g in named:
+        # an integer gradient would be scaled by a factor rounded to 0
+        check_float_array(f"grads[{key!r}]", g)
     arrays = list(grads.values()) if isinstance(grads, dict) else list(grads)
     total_norm = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in arrays)))
     scale = min(1.0, max_norm / (total_norm + 1e-6))

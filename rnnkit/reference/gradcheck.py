@@ -1,5 +1,9 @@
 """Numerical gradients by central differences, and how to compare two arrays."""
+import numbers
+
 import numpy as np
+
+from rnnkit._checks import check_float_array
 
 
 def eval_numerical_gradient(f, x, df=None, h=1e-5):
@@ -10,6 +14,10 @@ def eval_numerical_gradient(f, x, df=None, h=1e-5):
     a scalar. x is perturbed in place one element at a time and restored. Use float64: in
     float32 the rounding error of f is larger than the difference being measured.
     """
+    # an integer x would round x + h back to x: every difference, and the gradient, wrong
+    check_float_array("x", x)
+    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real) or not h > 0:
+        raise ValueError(f"h must be a positive number, got {h!r}")
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
     while not it.finished:

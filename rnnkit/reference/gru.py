@@ -13,12 +13,13 @@ Textbook ("reset before", reset_after=False, as Keras offers):
 """
 import numpy as np
 
-from rnnkit._checks import check_cell_args, check_upstream
+from rnnkit._checks import check_cell_args, check_flag, check_upstream
 from rnnkit.reference.lstm import sigmoid
 
 
 def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, reset_after=True):
     """One step. x (N, D), h_prev (N, H) -> h_next (N, H), cache."""
+    reset_after = check_flag("reset_after", reset_after)
     N, D, H = check_cell_args("gru", x, h_prev, W_ih, W_hh, b_ih, b_hh)
     gi = x @ W_ih.T + b_ih  # input part of all three gates (N, 3H)
     gh_rz = h_prev @ W_hh[:2 * H].T + b_hh[:2 * H]
@@ -71,6 +72,7 @@ def gru_step_backward(dh_next, cache):
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh, reset_after=True):
     """A whole sequence. x (N, T, D), h0 (N, H) -> h (N, T, H), cache."""
+    reset_after = check_flag("reset_after", reset_after)
     N, D, H = check_cell_args("gru", x, h0, W_ih, W_hh, b_ih, b_hh, sequence=True, h_name="h0")
     T = x.shape[1]
     h = np.empty((N, T, H), dtype=x.dtype)

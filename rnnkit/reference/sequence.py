@@ -14,7 +14,7 @@ provides the same two functions, so that a layer can switch backends without cha
 """
 import sys
 
-from rnnkit._checks import check_choice, check_upstream
+from rnnkit._checks import check_choice, check_flag, check_upstream
 from rnnkit.reference.gru import gru_backward, gru_forward
 from rnnkit.reference.lstm import lstm_backward, lstm_final_cell, lstm_forward
 from rnnkit.reference.rnn import rnn_backward, rnn_forward
@@ -27,6 +27,9 @@ def forward_with(kernels, cell, x, h0, c0, W_ih, W_hh, b_ih, b_hh, nonlinearity=
     """``sequence_forward`` on top of a module's exercise-API functions (``kernels.rnn_forward``,
     ``kernels.lstm_forward``, ``kernels.lstm_final_cell``, ``kernels.gru_forward``)."""
     check_choice("cell", cell, CELLS)
+    if cell == "gru":
+        # every backend's gru_forward branches on reset_after: "no" would count as True
+        check_flag("reset_after", reset_after)
     if cell == "rnn":
         h, cache = kernels.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity)
         c_n = None
