@@ -14,10 +14,12 @@ A checkpoint (``.npz``) holds the model's state dict, its config, the vocabulary
 state, the carried hidden state and the position in the epoch, so ``Trainer.resume(path)``
 continues exactly as if training had never stopped.
 """
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -137,6 +139,18 @@ def load_optimizer_state(optimizer, state):
             getattr(optimizer, slot)[name][...] = value
 
 
+@contextlib.contextmanager
+def notice_if_slow(notice, after_s=2.0):
+    """Call ``notice()`` (once, from a timer thread) if the block runs longer than ``after_s``
+    seconds: e.g. to say that Numba is compiling, which only a cold cache makes slow."""
+    timer = threading.Timer(after_s, notice)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 class Trainer:
     """Truncated-BPTT training of a CharLM with validation, early stopping and checkpoints."""
 
@@ -193,6 +207,25 @@ class Trainer:
             progress = max(progress, self.elapsed / (60 * self.config.max_minutes))
         return progress
 
+    def expected_total_steps(self, steps_per_s):
+        """The step at which this run will end: total_steps, or earlier when the time limit
+        (max_minutes) comes first at ``steps_per_s``. The progress bar's total."""
+        if not self.config.max_minutes or not steps_per_s > 0:
+            return self.total_steps
+        left_s = max(60 * self.config.max_minutes - self.elapsed, 0.0)
+        return min(self.total_steps, self.step + math.ceil(left_s * steps_per_s))
+
+    def warm_up(self):
+        """One forward and backward pass on a training window, without an update, so that the
+        backend's kernels are ready before the clock starts (Numba compiles them on the first
+        run, ~1 min, and loads them from its disk cache in well under a second afterwards).
+        Returns the seconds it took."""
+        start = time.perf_counter()
+        x, y = self.batches[0]
+        scores, _ = self.model.forward(x, self.model.initial_state(self.config.batch_size))
+        self.model.backward(softmax_cross_entropy(scores, y)[1])
+        return time.perf_counter() - start
+
     def evaluate(self, ids=None):
         """(mean loss in nats/char, perplexity) of the model on ids (default: validation text)."""
         ids = self.val_ids if ids is None else ids
@@ -209,10 +242,12 @@ class Trainer:
         from tqdm.auto import tqdm
 
         config = self.config
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not progress,
-                   unit="step", dynamic_ncols=True)
+        # with a time limit the bar's total is the step the limit will stop at, estimated from
+        # the speed so far (unknown until the first step has been timed)
+        bar = tqdm(total=None if config.max_minutes else self.total_steps, initial=self.step,
+                   disable=not progress, unit="step", dynamic_ncols=True)
         start, chars_since, timer = time.perf_counter(), 0, time.perf_counter()
-        start_elapsed = self.elapsed
+        start_elapsed, start_step = self.elapsed, self.step
         try:
             last = self.total_steps if stop_after is None else min(stop_after, self.total_steps)
             out_of_time = False
@@ -234,6 +269,10 @@ class Trainer:
                 self.elapsed = start_elapsed + time.perf_counter() - start
                 now = time.perf_counter()
                 chars_per_s = chars_since / max(now - timer, 1e-9)
+                if config.max_minutes:
+                    steps_per_s = (self.step - start_step) / max(self.elapsed - start_elapsed,
+                                                                 1e-9)
+                    bar.total = self.expected_total_steps(steps_per_s)
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}", chars_s=f"{chars_per_s:,.0f}",
                                 refresh=False)
@@ -245,6 +284,9 @@ class Trainer:
                     if log:
                         log(record)
                     chars_since, timer = 0, time.perf_counter()
+            if out_of_time:
+                bar.total = self.step  # the bar ends full where the time limit stopped the run
+                bar.refresh()
             validated = self.history and self.history[-1]["step"] == self.step
             if out_of_time and self.step and not validated:
                 # the time limit ended the run between validations: validate its final state
@@ -307,7 +349,7 @@ class Trainer:
 
         ``overrides`` change config fields (e.g. epochs=30 to train longer).
         """
-        data = _load_npz(path)
+        data = _load_npz(path, CHECKPOINT_KEYS + ("progress", "state/h", "optim/t"))
         config = TrainConfig(**{**json.loads(str(data["config"])), **overrides})
         vocab = Vocabulary(str(data["vocab"]))
         vocab, train_ids, val_ids = prepare_data(config, vocab)
@@ -326,14 +368,48 @@ class Trainer:
         return trainer
 
 
-def _load_npz(path):
+#: what every checkpoint holds (resume also needs the optimizer state and the progress)
+CHECKPOINT_KEYS = ("config", "model_config", "vocab", "model/fc.weight")
+ZIP_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive of .npy files
+
+
+def _load_npz(path, required=CHECKPOINT_KEYS):
+    """Every array of the checkpoint at ``path`` (name -> array).
+
+    A damaged file raises a ValueError that names it and says what is wrong, instead of a
+    zipfile traceback or numpy's misleading "pickled data" message (np.load reads any file
+    that is not a zip or .npy archive as a pickle).
+    """
+    import zipfile
+
+    path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"checkpoint {os.fspath(path)!r} does not exist")
-    with np.load(path, allow_pickle=False) as f:
-        data = {k: f[k] for k in f.files}
-    for key in ("config", "model_config", "vocab", "model/fc.weight"):
+        raise FileNotFoundError(f"checkpoint {path!r} does not exist")
+    with open(path, "rb") as f:
+        head = f.read(len(ZIP_MAGIC))
+    size = os.path.getsize(path)
+    if size == 0:
+        raise ValueError(f"checkpoint {path!r} is empty (0 bytes)")
+    if head != ZIP_MAGIC:
+        raise ValueError(f"checkpoint {path!r} is not an .npz file from `rnnkit train` (it does "
+                         f"not start like a zip archive: first bytes {head!r})")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+        raise ValueError(f"checkpoint {path!r} ({size:,} bytes) is truncated or corrupt and "
+                         f"cannot be read ({type(error).__name__}: {error}); was it cut off "
+                         "while being written or copied?") from None
+    for key in required:
         if key not in data:
-            raise ValueError(f"{os.fspath(path)!r} is not an rnnkit checkpoint (no {key!r})")
+            raise ValueError(f"{path!r} is not an rnnkit checkpoint (no {key!r})")
+    for key in ("config", "model_config", "progress"):
+        if key in data:
+            try:
+                json.loads(str(data[key]))
+            except ValueError:
+                raise ValueError(f"checkpoint {path!r} is corrupt: its {key!r} is not valid "
+                                 "JSON") from None
     return data
 
 
@@ -352,6 +428,17 @@ def load_model(path, backend="numpy", best=True):
     model.load_state_dict(params or _prefixed(data, "model/"))
     model.vocab = Vocabulary(str(data["vocab"]))
     return model
+
+
+def load_config(path):
+    """The TrainConfig a checkpoint was trained with."""
+    return TrainConfig(**json.loads(str(_load_npz(path)["config"])))
+
+
+def load_history(path):
+    """The validation records (dicts, as Trainer.fit returns) saved in a checkpoint; [] if none."""
+    data = _load_npz(path)
+    return json.loads(str(data["progress"]))["history"] if "progress" in data else []
 
 
 def evaluate(model, ids, batch_size=32, seq_len=64):

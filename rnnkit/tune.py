@@ -16,7 +16,7 @@ import itertools
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
@@ -102,10 +102,18 @@ def _check_space(space):
             raise ValueError(f"space[{name!r}] must be a non-empty list of values")
 
 
-def _run_all(configs, trial_fn, workers, backend):
-    """trial_fn over configs, in a pool of ``workers`` processes (in order of configs)."""
+def _run_all(configs, trial_fn, workers, backend, done=None):
+    """trial_fn over configs, in a pool of ``workers`` processes (results in order of configs).
+
+    ``done(i, metrics)`` is called as each trial finishes (in the order they finish).
+    """
     if workers <= 1 or len(configs) <= 1:
-        return [trial_fn(c, backend) for c in configs]
+        results = []
+        for i, config in enumerate(configs):
+            results.append(trial_fn(config, backend))
+            if done:
+                done(i, results[-1])
+        return results
     saved = {k: os.environ.get(k) for k in _SINGLE_THREAD}
     os.environ.update(_SINGLE_THREAD)  # inherited by the spawned workers
     try:
@@ -113,7 +121,14 @@ def _run_all(configs, trial_fn, workers, backend):
 
         # spawn, not fork: forking a process whose thread pools (BLAS, numba) are running is unsafe
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(trial_fn, configs, [backend] * len(configs)))
+            futures = {pool.submit(trial_fn, c, backend): i for i, c in enumerate(configs)}
+            results = [None] * len(configs)
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                if done:
+                    done(i, results[i])
+            return results
     finally:
         for k, v in saved.items():
             if v is None:
@@ -122,20 +137,38 @@ def _run_all(configs, trial_fn, workers, backend):
                 os.environ[k] = v
 
 
-def _evaluate(points, base, steps, rung, trial_fn, workers, backend, first_id=0):
+def _evaluate(points, base, steps, rung, trial_fn, workers, backend, log=None, ids=None):
+    """Train every point for ``steps``; returns one record per point. ``log(line)`` hears of
+    the rung's start and of every finished trial (ids: the trials' numbers, for the lines)."""
+    ids = list(range(len(points))) if ids is None else ids
     configs = [dataclasses.replace(base, max_steps=steps, **p) for p in points]
-    metrics = _run_all(configs, trial_fn, workers, backend)
-    return [{"trial": first_id + i, "rung": rung, **p, **m, "steps": m.get("steps", steps)}
+    finished, start = [], time.perf_counter()
+
+    def done(i, metrics):
+        finished.append(i)
+        if log:
+            point = ", ".join(f"{k}={_fmt(v)}" for k, v in points[i].items())
+            log(f"  rung {rung} trial {ids[i]} ({len(finished)}/{len(points)} done, "
+                f"{time.perf_counter() - start:.0f} s): {point} -> val loss "
+                f"{metrics['val_loss']:.4f}")
+
+    if log:
+        log(f"rung {rung}: {len(points)} configuration(s) x {steps} steps")
+    metrics = _run_all(configs, trial_fn, workers, backend, done)
+    return [{"trial": ids[i], "rung": rung, **p, **m, "steps": m.get("steps", steps)}
             for i, (p, m) in enumerate(zip(points, metrics))]
 
 
-def grid_search(space, base=None, steps=200, workers=1, backend="numpy", trial_fn=run_trial):
-    """Every combination of the values in ``space``."""
+def grid_search(space, base=None, steps=200, workers=1, backend="numpy", trial_fn=run_trial,
+                log=None):
+    """Every combination of the values in ``space``. ``log(line)`` (e.g. print) is called as
+    each trial finishes."""
     _check_space(space)
     base = base or TrainConfig()
     names = list(space)
     points = [dict(zip(names, values)) for values in itertools.product(*space.values())]
-    return TuneResult(names, _evaluate(points, base, steps, 0, trial_fn, workers, backend), "grid")
+    return TuneResult(names, _evaluate(points, base, steps, 0, trial_fn, workers, backend,
+                                       log=log), "grid")
 
 
 def random_points(space, n_trials, seed=0):
@@ -158,24 +191,25 @@ def random_points(space, n_trials, seed=0):
 
 
 def random_search(space, n_trials=10, base=None, steps=200, workers=1, backend="numpy",
-                  seed=0, trial_fn=run_trial):
-    """``n_trials`` random points of ``space`` (see random_points)."""
+                  seed=0, trial_fn=run_trial, log=None):
+    """``n_trials`` random points of ``space`` (see random_points); ``log`` as in grid_search."""
     _check_space({k: list(v) if isinstance(v, tuple) else v for k, v in space.items()})
     if n_trials < 1:
         raise ValueError(f"n_trials must be positive, got {n_trials}")
     base = base or TrainConfig()
     points = random_points(space, n_trials, seed)
-    return TuneResult(list(space), _evaluate(points, base, steps, 0, trial_fn, workers, backend),
-                      "random")
+    return TuneResult(list(space), _evaluate(points, base, steps, 0, trial_fn, workers, backend,
+                                             log=log), "random")
 
 
 def successive_halving(space, n_trials=9, base=None, min_steps=50, eta=3, workers=1,
-                       backend="numpy", seed=0, trial_fn=run_trial):
+                       backend="numpy", seed=0, trial_fn=run_trial, log=None):
     """Successive halving (Jamieson & Talwalkar): train n_trials random points for min_steps,
     keep the best 1/eta, train those eta times longer, ... until one is left.
 
     Each rung trains from scratch with the longer budget, so a trial's result never depends on
-    the order in which trials ran.
+    the order in which trials ran. ``log(line)`` (e.g. print) hears of each rung's start and
+    each finished trial: a search can run for many minutes.
     """
     _check_space({k: list(v) if isinstance(v, tuple) else v for k, v in space.items()})
     if eta < 2 or n_trials < 1 or min_steps < 1:
@@ -184,9 +218,8 @@ def successive_halving(space, n_trials=9, base=None, min_steps=50, eta=3, worker
     points, steps, rung, trials = random_points(space, n_trials, seed), min_steps, 0, []
     ids = list(range(len(points)))
     while True:
-        results = _evaluate(points, base, steps, rung, trial_fn, workers, backend)
-        for trial_id, r in zip(ids, results):
-            r["trial"] = trial_id
+        results = _evaluate(points, base, steps, rung, trial_fn, workers, backend, log=log,
+                            ids=ids)
         trials += results
         if len(points) == 1:
             break

@@ -8,9 +8,10 @@
   gate activations, saturation statistics and hidden-state traces;
 - memory_tasks: the adding problem, trained with each cell.
 """
-from rnnkit.analysis.complexity import ScalingFit, fit_power_law, measure, scaling_study
+from rnnkit.analysis.complexity import (ScalingFit, fit_power_law, measure, r_squared,
+                                       scaling_study)
 from rnnkit.analysis.gradient_flow import (gate_activations, gradient_flow_study, gradient_norms,
                                            saturation, set_spectral_radius)
 
-__all__ = ["fit_power_law", "ScalingFit", "measure", "scaling_study", "gradient_norms",
+__all__ = ["fit_power_law", "r_squared", "ScalingFit", "measure", "scaling_study", "gradient_norms",
            "gradient_flow_study", "set_spectral_radius", "gate_activations", "saturation"]

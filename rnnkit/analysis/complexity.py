@@ -41,6 +41,26 @@ def fit_power_law(sizes, values):
     return float(exponent), float(np.exp(log_coefficient))
 
 
+def r_squared(sizes, values, exponent, coefficient):
+    """How well the power law explains the points, in log space: 1 - SS_res / SS_tot.
+
+    1 is a perfect straight line on the log-log plot; a value well below ~0.95 means the
+    points do not follow a power law, so the exponent means little (e.g. timings disturbed by
+    other jobs on the machine). Points that are all equal give 1 if the fit is flat, else 0.
+    """
+    log_v = np.log(np.asarray(values, dtype=float))
+    predicted = np.log(coefficient) + exponent * np.log(np.asarray(sizes, dtype=float))
+    ss_res = float(np.sum((log_v - predicted) ** 2))
+    ss_tot = float(np.sum((log_v - log_v.mean()) ** 2))
+    if ss_tot == 0:
+        return 1.0 if ss_res < 1e-20 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+#: below this R², format_fits warns that the fitted exponent is not to be trusted
+MIN_R_SQUARED = 0.95
+
+
 @dataclass
 class ScalingFit:
     label: str                 # e.g. "forward+backward time"
@@ -49,9 +69,16 @@ class ScalingFit:
     theory: float              # the expected exponent
     exponent: float = field(init=False)
     coefficient: float = field(init=False)
+    r_squared: float = field(init=False)  # fit quality in log space (1: a perfect power law)
 
     def __post_init__(self):
         self.exponent, self.coefficient = fit_power_law(self.sizes, self.values)
+        self.r_squared = r_squared(self.sizes, self.values, self.exponent, self.coefficient)
+
+    @property
+    def poor(self):
+        """True when the points do not follow a power law (R² < MIN_R_SQUARED)."""
+        return self.r_squared < MIN_R_SQUARED
 
     def predict(self, sizes):
         return self.coefficient * np.asarray(sizes, dtype=float) ** self.exponent
@@ -142,6 +169,16 @@ def scaling_study(vary, values, cell="lstm", backend="numpy", fixed=None, repeat
 
 
 def format_fits(fits):
-    lines = [f"{'quantity':<36} {'fitted exponent':>15} {'theory':>7}"]
-    lines += [f"{f.label:<36} {f.exponent:>15.2f} {f.theory:>7g}" for f in fits]
+    """A table of the fits (exponent, R², theory), then a warning for each poor fit."""
+    lines = [f"{'quantity':<36} {'fitted exponent':>15} {'R²':>6} {'theory':>7}"]
+    lines += [f"{f.label:<36} {f.exponent:>15.2f} {f.r_squared:>6.3f} {f.theory:>7g}"
+              for f in fits]
+    for f in fits:
+        if f.poor:
+            advice = ("; timings are easily disturbed by other jobs on the machine: rerun when "
+                      "it is idle, with more repeats, one thread or larger sizes"
+                      if "time" in f.label else "")
+            lines.append(f"warning: {f.label}: the points do not follow a power law "
+                         f"(R² = {f.r_squared:.2f} < {MIN_R_SQUARED}), so its exponent "
+                         f"{f.exponent:.2f} is not meaningful{advice}")
     return "\n".join(lines)

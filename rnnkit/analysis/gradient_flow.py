@@ -104,12 +104,17 @@ def gradient_flow_study(cells=("rnn", "lstm", "gru"), radii=(0.5, 1.0, 1.5), T=1
     return result
 
 
-def gate_activations(cell, W_ih, W_hh, b_ih, b_hh, x, h0=None, c0=None, reset_after=True):
+def gate_activations(cell, W_ih, W_hh, b_ih, b_hh, x, h0=None, c0=None, reset_after=True,
+                     nonlinearity="tanh"):
     """Every gate's activation at every step: name -> (N, T, H), plus "h" (and "c").
 
     Computed from the equations in one pass over time; for a stacked or trained layer pass
-    that layer's parameters (layer.parameters()["weight_ih_l0"], ...).
+    that layer's parameters (layer_parameters(layer, index)). nonlinearity: the RNN's
+    activation, "tanh" or "relu" (ignored by LSTM and GRU, whose gates are fixed).
     """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0.0))
     x = np.asarray(x, dtype=np.float64)
     N, T, _ = x.shape
     H = W_hh.shape[1]
@@ -121,7 +126,7 @@ def gate_activations(cell, W_ih, W_hh, b_ih, b_hh, x, h0=None, c0=None, reset_af
     for t in range(T):
         gi = gi_all[:, t]
         if cell == "rnn":
-            h = np.tanh(gi + h @ W_hh.T + b_hh)
+            h = act(gi + h @ W_hh.T + b_hh)
         elif cell == "lstm":
             a = gi + h @ W_hh.T + b_hh
             i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
@@ -143,9 +148,11 @@ def gate_activations(cell, W_ih, W_hh, b_ih, b_hh, x, h0=None, c0=None, reset_af
     return out
 
 
-def saturation(activations, eps=0.05):
+def saturation(activations, eps=0.05, nonlinearity="tanh"):
     """Fraction of saturated values per gate: sigmoid gates < eps or > 1 - eps; tanh values
     (g, n, h) with |v| > 1 - eps. Saturated units pass (almost) no gradient through σ' or tanh'.
+    For a relu RNN (pass nonlinearity="relu") "low" of h is the fraction of inactive units (h = 0,
+    where relu' = 0); relu has no upper bound, so its "high" is 0.
 
     activations: name -> array (from gate_activations). Returns name -> dict(low, high, total).
     """
@@ -154,7 +161,9 @@ def saturation(activations, eps=0.05):
         v = np.asarray(v)
         if name == "c":
             continue  # the cell state is not squashed
-        if name in ("g", "n", "h"):
+        if name == "h" and nonlinearity == "relu":
+            low, high = np.mean(v <= 0), 0.0
+        elif name in ("g", "n", "h"):
             low, high = np.mean(v < -1 + eps), np.mean(v > 1 - eps)
         else:
             low, high = np.mean(v < eps), np.mean(v > 1 - eps)
@@ -170,9 +179,23 @@ def layer_parameters(layer, index=0):
 
 
 def model_traces(model, text):
-    """Activations of a trained CharLM's first layer while it reads ``text``: name -> (T, H)."""
+    """Activations of every layer of a trained CharLM while it reads ``text``.
+
+    Returns a list with one dict per layer (index 0: the layer that reads the characters),
+    name -> (T, H): the gates, "h" (and "c"). Layer l reads layer l-1's h, as in the model.
+    """
     ids = model.vocab.encode(text)[None, :]
     x = model._inputs(ids).astype(np.float64)
-    acts = gate_activations(model.cell, *layer_parameters(model.rnn), x,
-                            reset_after=model.rnn.reset_after)
-    return {name: v[0] for name, v in acts.items()}
+    options = {"reset_after": model.config["reset_after"],
+               "nonlinearity": model_nonlinearity(model)}
+    layers = []
+    for index in range(model.config["num_layers"]):
+        acts = gate_activations(model.cell, *layer_parameters(model.rnn, index), x, **options)
+        layers.append({name: v[0] for name, v in acts.items()})
+        x = acts["h"]
+    return layers
+
+
+def model_nonlinearity(model):
+    """The activation of h in a CharLM: its RNN's "tanh" or "relu"; LSTM/GRU: always "tanh"."""
+    return model.config["nonlinearity"] if model.cell == "rnn" else "tanh"

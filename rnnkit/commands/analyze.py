@@ -2,12 +2,15 @@
 
 analyses:
   complexity   time and memory of forward / forward+backward vs T, H and N, log-log fits
-               compared with the theory (time O(N·T·H·(D+H)), BPTT memory O(N·T·H))
+               compared with the theory (time O(N·T·H·(D+H)), BPTT memory O(N·T·H)), with
+               their R² (a warning when the points do not follow a power law)
   gradflow     ‖∂L/∂h_t‖ for every t: RNN vs LSTM vs GRU at several spectral radii of W_hh
   adding       train RNN, LSTM and GRU on the adding problem; MSE curves and the gradient
                flow of the trained models
   report       performance report of a trained checkpoint (time, latency, memory, perplexity)
-  gates        gate activations, saturation, hidden-state heatmap of a trained checkpoint
+               and a figure of its loss curves and speed
+  gates        gate activations, saturation, hidden-state heatmap of a trained checkpoint,
+               for every layer
 
 examples:
   rnnkit analyze complexity --vary T,H --backend numba
@@ -102,8 +105,17 @@ def add_arguments(parser):
 def run(args):
     try:
         limit_threads(args.threads)
-        backend = resolve_backend(args.backend)
-        os.makedirs(args.out, exist_ok=True)
+        try:
+            backend = resolve_backend(args.backend)
+        except (RuntimeError, ImportError) as error:  # e.g. cuda without a GPU
+            raise ValueError(str(error)) from None
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise ValueError(f"--out {args.out!r} is a file, not a folder")
+        try:
+            os.makedirs(args.out, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"--out {args.out!r}: cannot create the folder "
+                             f"({error.strerror or error})") from None
         return globals()[f"_run_{args.analysis}"](args, backend)
     except (ValueError, FileNotFoundError) as error:
         print(f"rnnkit analyze {args.analysis}: error: {error}", file=sys.stderr)
@@ -133,7 +145,7 @@ def _run_complexity(args, backend):
                                    np.dtype(args.dtype))
         all_rows += rows
         print(format_fits(fits) + "\n")
-        plot_scaling(fits, os.path.join(args.out, f"complexity_{size}.png"),
+        plot_scaling(fits, os.path.join(args.out, f"complexity_{size}.png"), size=size,
                      title=f"{args.cell.upper()} ({backend}): cost vs {size}")
     path = os.path.join(args.out, "complexity.csv")
     with open(path, "w", newline="") as f:
@@ -191,47 +203,69 @@ def _run_adding(args, backend):
     return 0
 
 
+def _checkpoint_text(args, model):
+    """(config, train_ids, val_ids) of the checkpoint's corpus, read with its vocabulary."""
+    from rnnkit.train import load_config, prepare_data
+
+    config = load_config(args.checkpoint)
+    _, train_ids, val_ids = prepare_data(config, model.vocab)
+    return config, train_ids, val_ids
+
+
+def _numba_notice(backend):
+    """Prints a note when the block compiles the numba kernels (slow only on a cold cache)."""
+    import contextlib
+
+    from rnnkit.commands.train import compile_notice
+
+    return compile_notice() if backend == "numba" else contextlib.nullcontext()
+
+
 def _run_report(args, backend):
     from rnnkit.analysis.report import format_report, performance_report
-    from rnnkit.train import load_model, prepare_data, TrainConfig
-    import json
-    import numpy as np
+    from rnnkit.plots import plot_report
+    from rnnkit.train import load_history, load_model
 
     model = load_model(args.checkpoint, backend=backend)
-    with np.load(args.checkpoint) as f:
-        config = TrainConfig(**json.loads(str(f["config"])))
-    _, train_ids, val_ids = prepare_data(config, model.vocab)
-    report = performance_report(model, val_ids, config.batch_size, config.seq_len,
-                                chars_per_epoch=len(train_ids))
+    config, train_ids, val_ids = _checkpoint_text(args, model)
+    with _numba_notice(backend):
+        report = performance_report(model, val_ids, config.batch_size, config.seq_len,
+                                    chars_per_epoch=len(train_ids))
     print(format_report(report))
+    path = os.path.join(args.out, "report.png")
+    plot_report(report, load_history(args.checkpoint), path,
+                title=f"{os.path.basename(args.checkpoint)}: char-{model.cell.upper()} "
+                      f"on {config.corpus}")
+    print(f"saved {path}")
     return 0
 
 
 def _run_gates(args, backend):
-    import json
-
-    import numpy as np
-
-    from rnnkit.analysis.gradient_flow import model_traces, saturation
+    from rnnkit.analysis.gradient_flow import model_nonlinearity, model_traces, saturation
     from rnnkit.plots import plot_gate_histograms, plot_hidden_heatmap, plot_traces
-    from rnnkit.train import TrainConfig, load_model, prepare_data
+    from rnnkit.train import load_model
 
     model = load_model(args.checkpoint, backend=backend)
     text = args.text
     if text is None:
-        with np.load(args.checkpoint) as f:
-            config = TrainConfig(**json.loads(str(f["config"])))
-        text = model.vocab.decode(prepare_data(config, model.vocab)[2][:120])
-    traces = model_traces(model, text)
-    stats = saturation(traces)
-    print(f"{'gate':<5} {'saturated low':>14} {'saturated high':>15}  (|distance to bound| < 0.05)")
-    for name, s in stats.items():
-        print(f"{name:<5} {s['low']:>14.1%} {s['high']:>15.1%}")
+        text = model.vocab.decode(_checkpoint_text(args, model)[2][:120])
+    layers = model_traces(model, text)  # one dict per layer: name -> (T, H)
+    relu = model_nonlinearity(model) == "relu"
+    print(f"{model.cell.upper()}{' (relu)' if relu else ''}, {len(layers)} layer(s), "
+          f"reading {len(text)} characters")
+    print(f"{'layer':<6}{'gate':<5} {'saturated low':>14} {'saturated high':>15}  "
+          "(|distance to bound| < 0.05" + ("; relu h: low = inactive, h = 0)" if relu else ")"))
+    for index, traces in enumerate(layers):
+        stats = saturation(traces, nonlinearity=model_nonlinearity(model))
+        for name, s in stats.items():
+            print(f"{index:<6}{name:<5} {s['low']:>14.1%} {s['high']:>15.1%}")
     out = args.out
-    plot_hidden_heatmap(traces["h"], os.path.join(out, "hidden_heatmap.png"), text=text,
-                        title="hidden state while reading the text")
-    gates = {k: v for k, v in traces.items() if k not in ("h", "c")} or {"h": traces["h"]}
+    plot_hidden_heatmap([t["h"] for t in layers], os.path.join(out, "hidden_heatmap.png"),
+                        text=text, title="hidden state while reading the text")
+    gates = [{k: v for k, v in t.items() if k not in ("h", "c")} or {"h": t["h"]}
+             for t in layers]
     plot_gate_histograms(gates, os.path.join(out, "gate_histograms.png"))
-    plot_traces({k: v for k, v in traces.items()}, os.path.join(out, "traces.png"))
-    print(f"saved hidden_heatmap.png, gate_histograms.png and traces.png in {out}")
+    plot_traces(layers, os.path.join(out, "traces.png"))
+    print(f"saved hidden_heatmap.png, gate_histograms.png and traces.png in {out} "
+          f"(every layer: {', '.join(str(i) for i in range(len(layers)))})")
     return 0

@@ -27,7 +27,11 @@ def run(args):
     if args.tolerance <= 0:
         print("rnnkit gradcheck: error: --tolerance must be positive", file=sys.stderr)
         return 2
-    backend = resolve_backend(args.backend)
+    try:
+        backend = resolve_backend(args.backend)
+    except (RuntimeError, ImportError) as error:  # e.g. cuda without a GPU: says how to enable it
+        print(f"rnnkit gradcheck: error: {error}", file=sys.stderr)
+        return 2
     print(f"gradient check of backend {backend!r} (float64, central differences, h = 1e-5)\n")
     rows = gradcheck(backend=backend, seed=args.seed, tolerance=args.tolerance)
     print(format_table(rows, tolerance=args.tolerance))

@@ -6,6 +6,7 @@ temperature 1 samples the model's distribution, lower is more conservative, 0 is
 examples:
   rnnkit sample runs/charlm.npz --prefix "def " -n 300 --temperature 0.7 --seed 1
 """
+import contextlib
 import sys
 
 from rnnkit.commands._backend import (add_backend_argument, add_threads_argument,
@@ -28,6 +29,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    from rnnkit.commands.train import compile_notice
     from rnnkit.train import load_model, sample
 
     if args.num_chars < 0:
@@ -37,11 +39,16 @@ def run(args):
         print("rnnkit sample: error: --temperature must be >= 0", file=sys.stderr)
         return 2
     try:
+        backend = resolve_backend(args.backend)
+    except (RuntimeError, ImportError) as error:  # e.g. cuda without a GPU: says how to enable it
+        print(f"rnnkit sample: error: {error}", file=sys.stderr)
+        return 2
+    try:
         limit_threads(args.threads)
-        model = load_model(args.checkpoint, backend=resolve_backend(args.backend),
-                           best=not args.last)
-        text, probs = sample(model, args.prefix, args.num_chars, args.temperature, args.seed,
-                             return_probs=True)
+        model = load_model(args.checkpoint, backend=backend, best=not args.last)
+        with compile_notice() if backend == "numba" else contextlib.nullcontext():
+            text, probs = sample(model, args.prefix, args.num_chars, args.temperature,
+                                 args.seed, return_probs=True)
     except (ValueError, FileNotFoundError) as error:
         print(f"rnnkit sample: error: {error}", file=sys.stderr)
         return 2

@@ -10,9 +10,12 @@ examples:
   rnnkit train                                     # the default char-LSTM
   rnnkit train --corpus book.txt --cell gru --hidden-size 128 --minutes 5
   rnnkit train --resume runs/charlm.npz              # continue exactly where it stopped
+                                                     # (saved back to runs/charlm.npz)
   rnnkit train --resume runs/charlm.npz --minutes 20 # ... a run that hit its time limit
+  rnnkit train --resume runs/a.npz --out runs/b.npz  # continue a copy, keep runs/a.npz
   rnnkit sample runs/charlm.npz --prefix "def " -n 300
 """
+import contextlib
 import dataclasses
 import json
 import os
@@ -51,6 +54,9 @@ FLAGS = {
     "--seed": ("seed", int, "seed of the initial weights", "SEED"),
 }
 DEFAULTS = {"max_minutes": 10.0}  # the command's defaults where they differ from TrainConfig's
+DEFAULT_OUT = "runs/charlm.npz"
+COMPILE_NOTICE = "compiling the numba kernels (first run only, ~1 min)..."
+NOTICE_AFTER_S = 2.0  # loading compiled kernels from numba's disk cache takes well under this
 
 
 def add_arguments(parser):
@@ -63,9 +69,9 @@ def add_arguments(parser):
                             help=f"{text} (default: {defaults[field]})")
     add_backend_argument(parser)
     add_threads_argument(parser)
-    parser.add_argument("--out", default="runs/charlm.npz",
+    parser.add_argument("--out", default=None,
                         help="checkpoint path; the loss curve goes next to it as .png "
-                             "(default: runs/charlm.npz)")
+                             f"(default: the --resume checkpoint, else {DEFAULT_OUT})")
     parser.add_argument("--resume", metavar="CHECKPOINT",
                         help="continue the run saved in CHECKPOINT (flags given override its config)")
     parser.add_argument("--sample", type=int, default=300, metavar="N",
@@ -78,16 +84,19 @@ def run(args):
 
     given = {field: getattr(args, field) for field, *_ in FLAGS.values()
              if getattr(args, field) is not None}
-    backend = resolve_backend(args.backend)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    # a resumed run is saved back to its own checkpoint, never over another run's
+    out = args.out or args.resume or DEFAULT_OUT
     try:
+        backend = resolve_backend(args.backend)
+        check_output_path(out)
         limit_threads(args.threads)
         if args.resume:
-            trainer = Trainer.resume(args.resume, backend=backend, checkpoint=args.out, **given)
+            trainer = Trainer.resume(args.resume, backend=backend, checkpoint=out, **given)
         else:
             config = TrainConfig(**{**DEFAULTS, **given})
-            trainer = Trainer.from_config(config, backend=backend, checkpoint=args.out)
-    except (ValueError, FileNotFoundError, TypeError) as error:
+            trainer = Trainer.from_config(config, backend=backend, checkpoint=out)
+    except (ValueError, OSError, TypeError, RuntimeError, ImportError) as error:
+        # RuntimeError/ImportError: a backend that cannot run here (e.g. cuda without a GPU)
         print(f"rnnkit train: error: {error}", file=sys.stderr)
         return 2
     c, model = trainer.config, trainer.model
@@ -95,6 +104,13 @@ def run(args):
     print(f"{c.cell.upper()} {c.num_layers}x{c.hidden_size}, {model.num_parameters():,} parameters, "
           f"vocabulary {len(trainer.vocab)}, {trainer.batches.chars_per_epoch:,} training chars, "
           f"{len(trainer.val_ids):,} validation chars; backend {backend}, {c.dtype}")
+
+    if backend == "numba":
+        with compile_notice() as compiled:
+            seconds = trainer.warm_up()
+        if compiled:
+            print(f"compiled in {seconds:.0f} s (cached on disk for the next runs)",
+                  file=sys.stderr, flush=True)
 
     def log(r):
         print(f"step {r['step']:6d}  epoch {r['epoch']:5.2f}  train {r['train_loss']:.3f}  "
@@ -105,15 +121,15 @@ def run(args):
         history = trainer.fit(progress=not args.no_progress, log=log)
     except KeyboardInterrupt:
         # keep what was learnt: `rnnkit train --resume` continues from here
-        print(f"\ninterrupted at step {trainer.step}; saved {trainer.save(args.out)}")
+        print(f"\ninterrupted at step {trainer.step}; saved {trainer.save(out)}")
         return 130
-    path = trainer.save(args.out)
+    path = trainer.save(out)
     if history:
         from rnnkit.plots import plot_loss_curves
 
-        png = os.path.splitext(args.out)[0] + ".png"
+        png = os.path.splitext(out)[0] + ".png"
         plot_loss_curves(history, png, title=f"char-{c.cell.upper()} on {c.corpus}")
-        with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        with open(os.path.splitext(out)[0] + ".json", "w") as f:
             json.dump({"config": dataclasses.asdict(c), "history": history}, f, indent=1)
         print(f"best validation loss {trainer.best_val:.4f} nats/char "
               f"(perplexity {min(1e300, 2.718281828459045 ** trainer.best_val):.2f}) "
@@ -123,3 +139,34 @@ def run(args):
             model.load_state_dict(trainer.best_params)
         print("\nsample (temperature 0.8):\n" + sample(model, "\n", args.sample, 0.8, seed=0))
     return 0
+
+
+def check_output_path(path):
+    """Create the checkpoint's folder; a clear error now rather than after the training."""
+    if os.path.isdir(path):
+        raise ValueError(f"--out {path!r} is a directory; give a file name such as "
+                         f"{os.path.join(path, 'charlm.npz')!r}")
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out {path!r}: cannot create its folder ({error.strerror or error})") \
+            from None
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"--out {path!r}: the folder {directory!r} is not writable")
+
+
+@contextlib.contextmanager
+def compile_notice():
+    """Around a block that may compile the Numba kernels: prints COMPILE_NOTICE if the block
+    runs longer than NOTICE_AFTER_S (a cold cache). Yields a list that is non-empty then."""
+    from rnnkit.train import notice_if_slow
+
+    compiled = []
+
+    def notice():
+        compiled.append(True)
+        print(COMPILE_NOTICE, file=sys.stderr, flush=True)
+
+    with notice_if_slow(notice, NOTICE_AFTER_S):
+        yield compiled

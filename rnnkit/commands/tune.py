@@ -86,8 +86,11 @@ def run(args):
                 raise ValueError(f"--{name} must be a positive integer, got {getattr(args, name)}")
         base = TrainConfig(corpus=args.corpus, cell=args.cell, val_chars=args.val_chars,
                            eval_every=max(1, args.steps // 2), epochs=1000, **fixed).validate()
+        # every trial may take minutes: find a bad --out now, not after the last one
+        csv_path, png_path = check_outputs(args.out, ("tune.csv", "tune.png"))
         backend = resolve_backend(args.backend)
-        common = dict(base=base, workers=args.workers, backend=backend)
+        common = dict(base=base, workers=args.workers, backend=backend,
+                      log=lambda line: print(line, flush=True))
         print(f"{args.method} search over {', '.join(space)} with {args.workers} worker(s), "
               f"backend {backend}", flush=True)
         if args.method == "grid":
@@ -98,14 +101,32 @@ def run(args):
         else:
             result = tune.successive_halving(space, args.trials, min_steps=args.steps,
                                              eta=args.eta, seed=args.seed, **common)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as error:
+        # RuntimeError/ImportError: a backend that cannot run here (e.g. cuda without a GPU)
         print(f"rnnkit tune: error: {error}", file=sys.stderr)
         return 2
     print(result.table())
-    csv_path = result.to_csv(os.path.join(args.out, "tune.csv"))
-    png_path = os.path.join(args.out, "tune.png")
+    result.to_csv(csv_path)
     result.plot(png_path)
     best = result.best
     print(f"best: {', '.join(f'{k}={best[k]:g}' for k in result.params)} -> "
           f"val loss {best['val_loss']:.4f}; saved {csv_path} and {png_path}")
     return 0
+
+
+def check_outputs(folder, names):
+    """Create ``folder`` and check that ``names`` can be written in it; returns their paths."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"--out {folder!r} is a file, not a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--out {folder!r}: cannot create the folder "
+                         f"({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"--out {folder!r} is not writable")
+    paths = [os.path.join(folder, name) for name in names]
+    for path in paths:
+        if os.path.isdir(path):
+            raise ValueError(f"--out {folder!r}: {path!r} is a folder, so it cannot be written")
+    return paths
