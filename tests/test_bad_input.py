@@ -161,3 +161,72 @@ class TestLayers:
         state["weight_hh_l0"] = state["weight_hh_l0"].T
         with pytest.raises(ValueError, match=re.escape("weight_hh_l0 must have shape (20, 5), got (5, 20)")):
             lstm.load_state_dict(state)
+
+
+class TestSilentlyWrongBefore:
+    """Input that used to give a wrong answer without an error (issue 13, item 8)."""
+
+    def test_integer_gradients_in_clip_grad_norm(self):
+        # used to return zeros: the scale 1/50 was cast to the int dtype
+        with pytest.raises(TypeError, match=re.escape("grads['a'] must have a float dtype (float32 or float64), got int64")):
+            ref.clip_grad_norm({"a": np.array([30, 40])}, 1.0)
+        with pytest.raises(TypeError, match=re.escape("grads[1] must have a float dtype")):
+            ref.clip_grad_norm([np.ones(2), np.array([3, 4], dtype=np.int32)], 1.0)
+        with pytest.raises(TypeError, match=re.escape("grads[0] must be a numpy array, got list")):
+            ref.clip_grad_norm([[3.0, 4.0]], 1.0)
+
+    @pytest.mark.parametrize("max_norm,error,message", [
+        (float("nan"), ValueError, "max_norm must be positive, got nan"),  # used to skip clipping
+        (-1.0, ValueError, "max_norm must be positive, got -1.0"),
+        ("5", TypeError, "max_norm must be a number, got '5'"),
+        (None, TypeError, "max_norm must be a number, got None"),
+    ])
+    def test_bad_max_norm(self, max_norm, error, message):
+        with pytest.raises(error, match=re.escape(message)):
+            ref.clip_grad_norm({"a": np.array([3.0, 4.0])}, max_norm)
+
+    def test_infinite_max_norm_means_no_clipping_as_in_torch(self):
+        clipped, norm = ref.clip_grad_norm({"a": np.array([3.0, 4.0])}, float("inf"))
+        assert norm == 5.0 and clipped["a"].tolist() == [3.0, 4.0]
+
+    def test_integer_x_in_eval_numerical_gradient(self):
+        # used to return [49999, 150000, 249999] for d(sum x^2)/dx at [1, 2, 3]
+        with pytest.raises(TypeError, match="x must have a float dtype .* got int64"):
+            ref.eval_numerical_gradient(lambda v: float(np.sum(v**2)), np.array([1, 2, 3]))
+        with pytest.raises(TypeError, match="x must be a numpy array, got list"):
+            ref.eval_numerical_gradient(lambda v: 0.0, [1.0, 2.0])
+        with pytest.raises(ValueError, match="h must be a positive number, got 0"):
+            ref.eval_numerical_gradient(lambda v: 0.0, np.ones(2), h=0)
+
+    @pytest.mark.parametrize("mask,got", [
+        (np.array([[0.5, 2.0, 1.0]] * N), "float64"),     # used to weight the targets
+        (np.array([[np.nan, 1.0, 1.0]] * N), "float64"),  # used to give loss NaN
+        (np.ones((N, T), dtype=np.int64), "int64"),
+        ([[True] * T] * N, "list"),
+    ], ids=["weights", "nan", "int", "list"])
+    def test_non_boolean_mask(self, mask, got):
+        with pytest.raises(TypeError, match=re.escape(f"mask must be a boolean numpy array of shape (N, T) = (2, 3) (True where the target counts), got {got}")):
+            ref.temporal_softmax_loss(np.zeros((N, T, 4)), np.zeros((N, T), int), mask)
+
+    def test_masked_loss_through_softmax_cross_entropy_too(self):
+        with pytest.raises(TypeError, match="mask must be a boolean numpy array"):
+            rnnkit.losses.softmax_cross_entropy(np.zeros((N, T, 4)), np.zeros((N, T), int),
+                                                np.ones((N, T)))
+
+    def test_reset_after_must_be_a_bool(self):
+        # "no" is truthy: it used to run the reset-after GRU silently
+        rng = np.random.default_rng(3)
+        params = random_params("gru", D, H, rng)
+        x, h0 = rng.standard_normal((N, T, D)), np.zeros((N, H))
+        message = "reset_after must be True or False, got 'no'"
+        with pytest.raises(TypeError, match=message):
+            ref.gru_forward(x, h0, *params, reset_after="no")
+        with pytest.raises(TypeError, match=message):
+            ref.gru_step_forward(x[:, 0], h0, *params, reset_after="no")
+        from rnnkit.cpu import sequence as numba_sequence
+        from rnnkit.reference import sequence as numpy_sequence
+        for backend in (numpy_sequence, numba_sequence):
+            with pytest.raises(TypeError, match=message):
+                backend.sequence_forward("gru", x, h0, None, *params, reset_after="no")
+        with pytest.raises(TypeError, match=message):
+            rnnkit.GRU(D, H, reset_after="no")
