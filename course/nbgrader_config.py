@@ -48,6 +48,8 @@ c.GenerateSolution.preprocessors = [
 # --- feedback: never show hidden tests (their source, or their code in a traceback) ------------
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    # a student's function may print its caller's source: scrub those echoes first
+    "rnnkit.course.scrub.ScrubHiddenEchoes",
     "nbgrader.preprocessors.ClearHiddenTests",
     "rnnkit.course.feedback.HideTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

@@ -1,7 +1,8 @@
 """Instructor tools for the nbgrader course in course/.
 
   rnnkit course release              build the student version of every assignment
-  rnnkit course autograde [--jobs N] grade everything in course/submitted/ (N students at once)
+  rnnkit course autograde [--jobs N] grade everything in course/submitted/, each notebook in a
+                                     bubblewrap sandbox (N at once; --unsandboxed without bwrap)
   rnnkit course feedback             HTML feedback per student (hidden tests never shown)
   rnnkit course export               course/grades.csv with failed and flagged submissions
   rnnkit course lab STUDENT          JupyterLab on a student's copy of the release
@@ -23,6 +24,9 @@ def add_arguments(parser):
     p.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", 2)),
                    help="students graded in parallel (default: $JOBS or 2)")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--unsandboxed", action="store_true",
+                   help="grade WITHOUT the bubblewrap sandbox (students' code runs with your "
+                        "rights; only for a machine without bwrap, knowingly)")
     p = sub.add_parser("feedback", help="HTML feedback for every graded submission")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     sub.add_parser("export", help="write grades.csv and print the score table")
@@ -45,7 +49,14 @@ def run(args):
         return release(root, args.assignments or None)
     if args.action == "autograde":
         from rnnkit.course.autograde import autograde
-        results = autograde(root, jobs=args.jobs, students=args.student)
+        from rnnkit.scale.sandbox import SandboxError
+        try:
+            results = autograde(root, jobs=args.jobs, students=args.student,
+                                unsandboxed=args.unsandboxed)
+        except SandboxError as exc:
+            import sys
+            print(f"rnnkit course autograde: error: {exc}", file=sys.stderr)
+            return 2
         return 1 if any(not r["ok"] for r in results) else 0
     if args.action == "feedback":
         from rnnkit.course.feedback import generate_feedback

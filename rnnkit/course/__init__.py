@@ -8,6 +8,6 @@
     demo        all of the above on the bundled example submissions
 
 Each step is a function here and a subcommand of ``rnnkit course``; ``make release`` etc. call
-the subcommands. nbgrader itself runs in worker processes (``rnnkit.course.worker``) whose cwd is
-the course directory, so that ``nbgrader_config.py`` and the SQLite gradebook are found there.
+the subcommands. Autograding runs ``rnnkit.scale``'s engine: every notebook in a bubblewrap
+sandbox, one coordinating process writing the gradebook (see ``autograde``).
 """

@@ -1,95 +1,36 @@
-"""Autograde every submission in course/submitted/, several students in parallel.
+"""Autograde every submission in course/submitted/: the one grading engine, sandboxed by default.
 
-How the SQLite gradebook copes with parallel graders: the students are dealt out to JOBS worker
-processes (``rnnkit.course.worker``); each runs nbgrader's autograde (in its Python API) for its
-submissions one after the other, each notebook in a fresh kernel. SQLite serialises the workers'
-short write transactions; a worker that still meets "database is locked" grades the submission
-again (up to 3 times). Only
-this coordinating process writes the status file, ``course/autograde_status.json``, which records
-for every (student, assignment) whether it was graded, why not, and the audit's flags.
+`rnnkit course autograde`, `make autograde`, `make demo` and `rnnkit grade-safe` all run
+``rnnkit.scale``'s engine: one coordinating process restores the instructor's test cells, draws
+the seeds of the checks, and alone writes the gradebook, ``autograded/`` and the status file;
+each notebook executes in a bubblewrap sandbox of its own (no network, a private tmpfs, its own
+cgroup where the machine allows it, an unprivileged uid), JOBS at a time. Nothing a submission
+prints can reach the status file: the coordinator reads only the executed cells' outputs.
 
-A submission that cannot be graded (invalid JSON, a dead kernel, a crash) is reported by name with
-its reason and removed from the gradebook, so that no stale grade of an earlier run survives; the
-other students are graded regardless.
+Without bubblewrap, grading refuses with a message saying how to install it, unless the
+instructor passes ``unsandboxed=True`` (``--unsandboxed``): then students' code runs with the
+instructor's rights, which the caller must say on screen.
+
+Every autograde regrades every submission it is given (``force``): a course whose tests
+changed must not keep old grades. ``rnnkit grade-safe`` resumes by default instead.
 """
-import json
-import subprocess
-import sys
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-
-from tqdm import tqdm
-
-from rnnkit.course.paths import STATUS_FILE, nbgrader_env, submissions
+from rnnkit.course.paths import STATUS_FILE  # noqa: F401 (where the results go; export reads it)
 
 
-def run_worker(root, pairs, on_result):
-    """Grade (student, assignment) ``pairs`` in a worker process; on_result(dict) for each."""
-    command = [sys.executable, "-m", "rnnkit.course.worker", str(root),
-               *(f"{s}/{a}" for s, a in pairs)]
-    with tempfile.TemporaryFile("w+") as errors:  # a file: a full stderr pipe would block
-        process = subprocess.Popen(command, cwd=root, env=nbgrader_env(), text=True,
-                                   stdout=subprocess.PIPE, stderr=errors)
-        seen = set()
-        for line in process.stdout:
-            if line.startswith("{"):
-                result = json.loads(line)
-                seen.add((result["student"], result["assignment"]))
-                on_result(result)
-        process.wait()
-        errors.seek(0)
-        stderr = errors.read()
-    for student, assignment in pairs:  # the worker itself died: report what it did not grade
-        if (student, assignment) not in seen:
-            tail = " | ".join(stderr.strip().splitlines()[-3:])
-            on_result({"student": student, "assignment": assignment, "ok": False, "flags": [],
-                       "reason": f"grading process exited with {process.returncode}: {tail}"})
+def autograde(root, jobs=2, students=None, progress=True, log=print, unsandboxed=False,
+              force=True):
+    """Grade every submission (or those of ``students``) -> list of status dicts.
 
+    Each dict: student, assignment, ok (graded at all), reason (why not), score, max_score,
+    flags (audit), incidents (grader incidents, as text), manual_pending (points), notes.
+    Raises rnnkit.scale.sandbox.SandboxError when bwrap is missing and not ``unsandboxed``.
+    """
+    import json
 
-def deal(pairs, jobs):
-    """Split the submissions into ``jobs`` shares of about equal size, a student never split."""
-    by_student = {}
-    for student, assignment in pairs:
-        by_student.setdefault(student, []).append((student, assignment))
-    shares = [[] for _ in range(max(1, min(int(jobs), len(by_student))))]
-    for work in sorted(by_student.values(), key=len, reverse=True):
-        min(shares, key=len).extend(work)
-    return [share for share in shares if share]
-
-
-def load_status(root):
-    path = root / STATUS_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def autograde(root, jobs=2, students=None, progress=True, log=print):
-    """Grade every submission (or those of ``students``); returns the list of result dicts."""
-    pairs = submissions(root)
-    if students:
-        pairs = [(s, a) for s, a in pairs if s in students]
-    results = []
-    start = time.perf_counter()
-    bar = tqdm(total=len(pairs), desc="autograde", unit="notebook", disable=not progress,
-               file=sys.stderr)
-
-    def on_result(result):
-        results.append(result)
-        bar.update(1)
-        if not result["ok"]:
-            bar.write(f"  FAILED {result['student']}/{result['assignment']}: {result['reason']}")
-
-    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-        futures = [pool.submit(run_worker, root, share, on_result) for share in deal(pairs, jobs)]
-        for future in as_completed(futures):
-            future.result()
-    bar.close()
-    status = load_status(root)
-    for result in results:
-        status[f"{result['student']}/{result['assignment']}"] = result
-    (root / STATUS_FILE).write_text(json.dumps(status, indent=1, sort_keys=True))
-    failed = [r for r in results if not r["ok"]]
-    log(f"autograded {len(results) - len(failed)} of {len(results)} submissions of "
-        f"{len({s for s, _ in pairs})} students in {time.perf_counter() - start:.1f} s (JOBS={jobs})"
-        + (f"; {len(failed)} could not be graded" if failed else ""))
-    return sorted(results, key=lambda r: (r["student"], r["assignment"]))
+    from rnnkit.scale.engine import export_status, grade
+    outcomes = grade(root, students=students, jobs=jobs, force=force, unsandboxed=unsandboxed,
+                     progress=progress, log=log)
+    export_status(root, outcomes)
+    status = json.loads((root / STATUS_FILE).read_text())
+    keys = {f"{o.student}/{o.assignment}" for o in outcomes}
+    return [status[k] for k in sorted(keys)]

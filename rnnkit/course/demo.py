@@ -5,7 +5,9 @@
 1. start from a clean course directory (generated state only: source/ and examples/ stay);
 2. release every assignment;
 3. copy course/examples/<student>/<assignment>/ into course/submitted/;
-4. autograde them, JOBS students in parallel;
+4. autograde them, JOBS notebooks in parallel, each in a bubblewrap sandbox (the same engine as
+   `rnnkit course autograde`); without bwrap the demo's bundled examples are graded
+   unsandboxed, and it says so on screen;
 5. generate feedback (hidden tests removed) and export grades.csv;
 6. print the score table with the flagged and failed submissions.
 """
@@ -57,7 +59,13 @@ def demo(root, jobs=2, log=print):
     if status:
         return status
     copy_examples(root, log=log)
-    results = autograde(root, jobs=jobs, log=log)
+    from rnnkit.scale.sandbox import find_bwrap
+    unsandboxed = find_bwrap() is None
+    if unsandboxed:
+        log("NOTE: bubblewrap (bwrap) is not installed: the demo grades its bundled examples "
+            "WITHOUT a sandbox. Real submissions are never graded like this: install it "
+            "(apt-get install bubblewrap) or pass --unsandboxed knowingly.")
+    results = autograde(root, jobs=jobs, log=log, unsandboxed=unsandboxed)
     timed("autograde")
     status |= generate_feedback(root, log=log)
     timed("feedback")

@@ -1,4 +1,15 @@
-"""grades.csv and the score table: every submission, its score, and whether to look at it."""
+"""grades.csv and the score table: every submission, its score, and whether to look at it.
+
+status, most urgent first:
+  failed     not graded at all (empty score: never 0, never an old grade)
+  incident   graded, but the grader met something it cannot blame on the answer alone: a cell
+             timed out or its kernel died (each retried alone first), output was dropped, or
+             a check passed in the student's kernel but not in the grader's recomputation
+  flagged    the audit found code that could fake a score (read it; most is innocent)
+  manual     points wait for manual grading (the score so far is shown)
+  ok         nothing to look at
+`problems` says why, for every status but ok.
+"""
 import csv
 import json
 
@@ -20,8 +31,14 @@ def rows(root):
         if not r.get("ok"):
             state, problems, score, max_score = "failed", r.get("reason") or "", "", ""
         else:
-            state = "flagged" if r.get("flags") else "ok"
-            problems = "; ".join(r.get("flags", []))
+            incidents, flags = r.get("incidents") or [], r.get("flags") or []
+            pending = r.get("manual_pending") or 0
+            problems = [f"incident: {i}" for i in incidents] + \
+                [f"flag: {f}" for f in flags] + \
+                ([f"{pending:g} points pending manual grading"] if pending else [])
+            state = "incident" if incidents else "flagged" if flags else \
+                "manual" if pending else "ok"
+            problems = "; ".join(problems)
             score, max_score = f"{r['score']:g}", f"{r['max_score']:g}"
         table.append({"student": r["student"], "assignment": r["assignment"], "score": score,
                       "max_score": max_score, "status": state, "problems": problems})
@@ -58,9 +75,10 @@ def score_table(table):
                 notes.append(f"{s}/{n}: could not be graded: {r['problems']}")
             else:
                 text = f"{r['score']}/{r['max_score']}"
-                if r["status"] == "flagged":
-                    text += " FLAG"
-                    notes.append(f"{s}/{n}: flagged: {r['problems']}")
+                mark = {"incident": " INCIDENT", "flagged": " FLAG", "manual": " MANUAL"}
+                if r["status"] in mark:
+                    text += mark[r["status"]]
+                    notes.append(f"{s}/{n}: {r['status']}: {r['problems']}")
             line += text.rjust(width + 2)
         lines.append(line)
     return "\n".join(lines + ([""] + notes if notes else []))

@@ -28,6 +28,10 @@ Trusted scoring: register the two preprocessors in ``course/nbgrader_config.py``
     #     Execute, VerifyRecords, AuditCells, IgnorePattern, ClearMetadataPreprocessor,
     #     LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
+`install` also appends `ChooseSeeds` to the sanitizing preprocessors: every check(...) call
+of a test cell gets a seed drawn by the grader, so only a record made on the grader's inputs
+verifies.
+
 `VerifyRecords` gives 0 to every grade cell whose source calls check(...) without a valid record
 (it inserts an "UntrustedResult" error output first). `AuditCells` flags suspicious code in
 answer cells into ``nb.metadata["rnnkit"]["audit"]`` and ``<autograded notebook>.audit.json``

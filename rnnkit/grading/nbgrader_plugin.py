@@ -9,6 +9,7 @@ what the grader computes here.
 """
 import json
 import os
+import secrets
 
 import nbformat
 from nbgrader import utils
@@ -23,6 +24,25 @@ from rnnkit.grading.exercises import part2_exercises
 part2_exercises()  # import part 2's checkers now too, before any kernel runs
 
 ENAME = "UntrustedResult"
+
+
+class ChooseSeeds(NbGraderPreprocessor):
+    """Give every check(...) call of every test cell a seed drawn here, by the grader.
+
+    A sanitizing step (after OverwriteCells has put the instructor's test cells back): the
+    kernel sees each seed only when its test cell runs, so a record that a student prepared
+    beforehand never matches, and VerifyRecords (which reads the seed from the same source)
+    rejects a record made for any other seed. The seeds come from the operating system's
+    generator, fresh for every notebook graded.
+    """
+
+    def preprocess(self, nb, resources):
+        import numpy as np
+        rng = np.random.default_rng(secrets.randbits(128))
+        for cell in nb.cells:
+            if _is_test_cell(cell) and _verify.find_check_calls(cell.source):
+                cell.source, _ = _verify.choose_seeds(cell.source, rng)
+        return nb, resources
 
 
 def _is_test_cell(cell):
@@ -40,7 +60,9 @@ class VerifyRecords(NbGraderPreprocessor):
     outputs in order and returns at the first execute_result (partial credit) or failure
     (error, stderr); so in EVERY test cell a failure is moved first, and a cell whose records
     do not verify gets an inserted "UntrustedResult" error first (unless the check's own error
-    is already there). The summary goes to nb.metadata["rnnkit"]["verify"].
+    is already there). The summary goes to nb.metadata["rnnkit"]["verify"]; an entry with
+    ``passed_in_kernel`` and not ``verified`` is a check that passed in the student's kernel
+    but not in the grader: the export reports it as an incident.
     """
 
     def preprocess(self, nb, resources):
@@ -53,7 +75,9 @@ class VerifyRecords(NbGraderPreprocessor):
                 continue
             problems = _verify.verify_cell(cell.source, cell.get("outputs", []), _REFERENCE)
             cell_id = _cell_id(cell, k)
-            summary.append({"cell_id": cell_id, "verified": not problems, "problems": problems})
+            entry = {"cell_id": cell_id, "verified": not problems, "problems": problems,
+                     "passed_in_kernel": not (cell.outputs and _is_failure(cell.outputs[0]))}
+            summary.append(entry)
             if problems:
                 self.log.warning("%s: cell %s: %s", ENAME, cell_id, "; ".join(problems))
                 _fail_first(cell, problems)
@@ -151,8 +175,13 @@ class AuditCells(NbGraderPreprocessor):
 
 
 def install(c):
-    """Insert VerifyRecords and AuditCells right after Execute in c.Autograde's preprocessors."""
+    """Insert VerifyRecords and AuditCells right after Execute in c.Autograde's preprocessors,
+    and ChooseSeeds at the end of its sanitizing preprocessors."""
     from nbgrader.converters import Autograde
+    sanitize = c.Autograde.get("sanitize_preprocessors") if "Autograde" in c else None
+    sanitize = list(sanitize or Autograde.class_traits()["sanitize_preprocessors"].default())
+    sanitize = [p for p in sanitize if p is not ChooseSeeds] + [ChooseSeeds]
+    c.Autograde.sanitize_preprocessors = sanitize
     current = c.Autograde.get("autograde_preprocessors") if "Autograde" in c else None
     pipeline = list(current or Autograde.class_traits()["autograde_preprocessors"].default())
     pipeline = [p for p in pipeline if p not in (VerifyRecords, AuditCells)]

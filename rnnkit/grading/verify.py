@@ -59,6 +59,48 @@ def find_check_calls(source):
     return calls
 
 
+def choose_seeds(source, rng):
+    """`source` with every check("<name>", ...) call given a seed that the grader draws.
+
+    The kernel learns the seed only when the test cell runs, so no record prepared beforehand
+    (at home, or by an answer cell) can match it; an existing `seed=` is replaced. Calls are
+    found in the plain Python of the cell; a cell that does not parse is returned unchanged.
+    Returns (new_source, [seed of each call in source order]).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source, []
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line.encode("utf-8")))
+    data = source.encode("utf-8")
+
+    def offset(lineno, col):  # ast columns count UTF-8 bytes
+        return starts[lineno - 1] + col
+
+    edits, seeds = [], []
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _is_check(n.func)
+             and n.args and isinstance(n.args[0], ast.Constant)
+             and isinstance(n.args[0].value, str)]
+    for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+        seed = int(rng.integers(0, 2**31 - 1))
+        seeds.append(seed)
+        given = [kw for kw in node.keywords if kw.arg == "seed"]
+        if given:
+            v = given[0].value
+            edits.append((offset(v.lineno, v.col_offset), offset(v.end_lineno, v.end_col_offset),
+                          str(seed)))
+        else:
+            end = offset(node.end_lineno, node.end_col_offset) - 1  # the closing parenthesis
+            comma = "" if data[:end].rstrip().endswith(b",") else ", "
+            edits.append((end, end, f"{comma}seed={seed}"))
+    for start, stop, text in sorted(edits, reverse=True):
+        data = data[:start] + text.encode("utf-8") + data[stop:]
+    return data.decode("utf-8"), seeds
+
+
 def find_records(outputs):
     """The rnnkit records among a cell's outputs, in order (malformed ones as given)."""
     found = []

@@ -59,6 +59,10 @@ class Outcome:
     flags: list = field(default_factory=list)
     seconds: float = 0.0
     host: str = ""
+    # grader incidents: {"kind", "cell", "message"}; kinds: timeout, kernel-died,
+    # output-limit, unverified (passed in the kernel, not in the grader), sandbox
+    incidents: list = field(default_factory=list)
+    manual_pending: float = 0.0  # points that wait for the instructor's manual grading
 
     def as_dict(self):
         return dict(self.__dict__)
@@ -183,14 +187,25 @@ class Coordinator:
                     ran = {"ok": False, "reason": problem}
                 else:
                     outcome.reasons += [f"{name}: {r}" for r in describe(ran["result"])]
+            if ran["ok"]:
+                outcome.incidents += [{**i, "notebook": name}
+                                      for i in ran["result"].get("incidents", [])]
             if not ran["ok"]:
                 outcome.status = "failed"
                 outcome.reasons.append(f"{name}: {ran['reason']}")
+                outcome.incidents.append({"kind": "sandbox", "cell": None, "notebook": name,
+                                          "message": ran["reason"]})
                 mark_not_graded(nb, ran["reason"])
             resources = self._resources(sub, name)
             for pp in self.after_execute:
                 nb, resources = pp(nb, resources)  # __call__ honours `enabled`
             outcome.flags += [_flag_text(f) for f in nb.metadata.get("rnnkit", {}).get("audit", [])]
+            for entry in nb.metadata.get("rnnkit", {}).get("verify", []):
+                if entry.get("passed_in_kernel") and not entry.get("verified"):
+                    outcome.incidents.append({
+                        "kind": "unverified", "cell": entry.get("cell_id"), "notebook": name,
+                        "message": "passed in the kernel but not in the grader: "
+                                   + "; ".join(entry.get("problems", []))[:300]})
             nbformat.write(nb, str(dest / f"{name}.ipynb"))
         # the other files of the submission, and the instructor's over them, as nbgrader does
         for rel, data in prepared.task.get("files", {}).items():
@@ -203,6 +218,9 @@ class Coordinator:
         with Gradebook(self.db_url, self.coursedir.course_id) as gb:
             submission = gb.find_submission(sub.assignment, sub.student)
             outcome.score, outcome.max_score = submission.score, submission.max_score
+            outcome.manual_pending = float(sum(
+                g.max_score or 0 for n in submission.notebooks for g in n.grades
+                if g.needs_manual_grade))
         ledger.write(self.course_dir, {**outcome.as_dict(), "digest": sub.digest,
                                        "finished": time.time()})
         return outcome

@@ -106,10 +106,49 @@ def grade(course_dir, assignments=None, students=None, jobs=None, scheduler=None
             log(f"interrupted: {len(outcomes)} submissions finished; run again to resume")
             raise
     bar.close()
+    outcomes = _retry_alone(coord, outcomes, log)
     elapsed = time.perf_counter() - start
     log(f"graded {len(todo)} submissions in {elapsed:.1f} s "
         f"({60 * len(todo) / elapsed if elapsed and todo else 0:.1f} per minute)")
     return outcomes
+
+
+#: incidents that a busy machine (a neighbour's CPU hog, say) can cause to an honest notebook
+RETRIED = {"timeout", "kernel-died", "sandbox"}
+
+
+def _retry_alone(coord, outcomes, log):
+    """Grade once more, one at a time with nothing else running, every submission that met an
+    incident a busy machine can cause. The retry's outcome is the one kept; an incident that
+    happens again is the submission's own and stays reported."""
+    again = [o for o in outcomes if o.status != "skipped"
+             and any(i.get("kind") in RETRIED for i in o.incidents)]
+    if not again:
+        return outcomes
+    log(f"retrying {len(again)} submissions alone after a timeout or a lost kernel")
+    by_key = {(s.student, s.assignment): s for s in coord.submissions(
+        sorted({o.assignment for o in again}), sorted({o.student for o in again}))}
+    kept = []
+    for outcome in outcomes:
+        sub = by_key.get((outcome.student, outcome.assignment))
+        if not any(outcome is a for a in again) or sub is None:
+            kept.append(outcome)
+            continue
+        first = "; ".join(f"{i.get('cell')}: {i.get('kind')}" for i in outcome.incidents
+                          if i.get("kind") in RETRIED)
+        try:
+            prepared = coord.prepare(sub)
+            retry = coord.finish(prepared, run_task(prepared.task))
+        except Exception as exc:  # the retry itself failed: keep the first outcome
+            outcome.reasons.append(f"the retry alone failed: {type(exc).__name__}: {exc}")
+            kept.append(outcome)
+            continue
+        retry.reasons.insert(0, f"retried alone after an incident ({first})")
+        for incident in retry.incidents:
+            if incident.get("kind") in RETRIED:
+                incident["message"] += " (again when graded alone)"
+        kept.append(retry)
+    return kept
 
 
 def export_status(course_dir, outcomes):
@@ -131,9 +170,17 @@ def export_status(course_dir, outcomes):
         status[f"{o.student}/{o.assignment}"] = {
             "student": o.student, "assignment": o.assignment, "ok": o.status != "failed",
             "reason": "; ".join(o.reasons) if o.status == "failed" else "",
+            "notes": [] if o.status == "failed" else list(o.reasons),
+            "incidents": [_incident_text(i) for i in o.incidents],
+            "manual_pending": o.manual_pending or 0.0,
             "flags": list(o.flags), "score": o.score or 0.0, "max_score": o.max_score or 0.0}
     path.write_text(json.dumps(status, indent=1, sort_keys=True))
     return export(Path(course_dir), log=lambda *a: None)
+
+
+def _incident_text(incident):
+    where = "/".join(str(x) for x in (incident.get("notebook"), incident.get("cell")) if x)
+    return f"{incident.get('kind')}{' in ' + where if where else ''}: {incident.get('message')}"
 
 
 __all__ = ["grade", "export_status", "summary_table", "open_executor"]

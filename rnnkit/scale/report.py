@@ -28,8 +28,12 @@ def classify(ename, evalue):
 
 
 def describe(result):
-    """One line per incident of an executor result ("cell X: kernel died ...")."""
-    lines = [f"cell {i['cell']}: {i['message']}" for i in result.get("incidents", [])]
+    """One line per limit a cell ran into ("cell X: memory limit (MemoryError: ...)").
+
+    The executor's own incidents (timeouts, a dead kernel, dropped output) are not repeated
+    here: the coordinator keeps them as ``Outcome.incidents``.
+    """
+    lines = []
     for cell in result.get("cells", []):
         if cell["status"] != "error":
             continue
@@ -46,10 +50,17 @@ def summary_table(outcomes):
     lines = [header, "-" * len(header)]
     for o in sorted(outcomes, key=lambda o: (o.assignment, o.student)):
         score = "" if o.score is None else f"{o.score:g}/{o.max_score:g}"
-        status = o.status + ("*" if o.flags else "")
+        status = o.status + ("!" if o.incidents else "") + ("*" if o.flags else "")
         lines.append(f"{o.student:<16} {o.assignment:<18} {status:<8} {score:>11}")
         for reason in o.reasons:
             lines.append(f"{'':<16}   - {reason}")
+        for incident in o.incidents:
+            where = "/".join(str(x) for x in (incident.get("notebook"), incident.get("cell"))
+                             if x)
+            lines.append(f"{'':<16}   !! incident ({incident.get('kind')}) {where}: "
+                         f"{incident.get('message')}")
+        if o.manual_pending:
+            lines.append(f"{'':<16}   .. {o.manual_pending:g} points wait for manual grading")
         for flag in o.flags:
             lines.append(f"{'':<16}   ! flagged: {flag}")
     counts = {}
@@ -57,6 +68,7 @@ def summary_table(outcomes):
         counts[o.status] = counts.get(o.status, 0) + 1
     flagged = sum(1 for o in outcomes if o.flags)
     lines.append("-" * len(header))
+    incidents = sum(1 for o in outcomes if o.incidents)
     lines.append(", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-                 + f", {flagged} flagged by the audit (*)")
+                 + f", {incidents} with grader incidents (!), {flagged} flagged by the audit (*)")
     return "\n".join(lines)

@@ -1,49 +1,12 @@
-"""Small parts of the pipeline, without nbgrader: dealing work, reasons, the export table."""
+"""Small parts of the pipeline, without nbgrader: the export table, feedback, edits, lab."""
 import json
 
 import nbformat
 import pytest
 
-from rnnkit.course.autograde import deal
 from rnnkit.course.export import export, rows, score_table
 from rnnkit.course.feedback import HideTestTracebacks, leaks
 from rnnkit.course.submissions import apply_edit, solution_text
-from rnnkit.course.worker import check_readable, failure_reason, read_audit
-
-
-def test_deal_keeps_a_student_in_one_share_and_balances():
-    pairs = [(s, a) for s in "abcde" for a in ("01", "02")] + [("f", "01")]
-    shares = deal(pairs, 2)
-    assert len(shares) == 2
-    assert sorted(p for share in shares for p in share) == sorted(pairs)
-    for share in shares:
-        for other in shares:
-            if share is not other:
-                assert not {s for s, _ in share} & {s for s, _ in other}
-    assert abs(len(shares[0]) - len(shares[1])) <= 2
-    assert deal(pairs[:2], 8) == [pairs[:2]]  # never more workers than students
-
-
-def test_failure_reasons_are_words():
-    assert failure_reason("...\nnbclient.exceptions.DeadKernelError: Kernel died") == \
-        "the kernel died while running the notebook"
-    assert failure_reason("sqlite3.OperationalError: database is locked") == "database is locked"
-    assert "nothing useful" in failure_reason("[ERROR] nothing useful")
-
-
-def test_unreadable_notebooks_are_named(tmp_path):
-    path = tmp_path / "a.ipynb"
-    path.write_text('{"cells": [')
-    assert "a.ipynb cannot be read" in check_readable(path)
-    nbformat.write(nbformat.v4.new_notebook(), str(path))
-    assert check_readable(path) is None
-
-
-def test_audit_flags_are_read(tmp_path):
-    path = tmp_path / "nb.ipynb.audit.json"
-    path.write_text(json.dumps({"flags": [{"cell_id": "rnn_forward", "line": 3,
-                                           "rule": "os-exit", "text": "os._exit(0)"}]}))
-    assert read_audit(path) == ["audit: rnn_forward line 3: os-exit: os._exit(0)"]
 
 
 def test_export_never_reports_a_score_for_a_failed_submission(tmp_path):

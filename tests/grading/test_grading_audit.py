@@ -181,3 +181,31 @@ def test_install_puts_both_preprocessors_right_after_execute():
     assert [n.strip(" #\n") for n in documented.split(",") if n.strip(" #\n")] == names
     assert install(config) == config.Autograde.autograde_preprocessors  # idempotent
     assert "install(c)" in rnnkit.grading.config_snippet()
+
+
+def test_choose_seeds_gives_every_check_call_a_grader_seed():
+    import numpy as np
+
+    from rnnkit.grading.verify import choose_seeds, find_check_calls
+    source = ('from rnnkit.grading import check\ncheck("rnn_forward", rnn_forward)\n'
+              'check("rnn_forward", rnn_forward, nonlinearity="relu",\n      hidden=True, '
+              'seed=3)  # é\ncheck("gru_forward", f,)\n')
+    out, seeds = choose_seeds(source, np.random.default_rng(0))
+    calls = find_check_calls(out)
+    assert [c["options"].get("seed") for c in calls] == seeds and len(set(seeds)) == 3
+    assert 3 not in seeds and calls[1]["options"]["nonlinearity"] == "relu"
+    again, other = choose_seeds(source, np.random.default_rng(1))
+    assert other != seeds and again != out
+
+
+def test_install_appends_choose_seeds_to_the_sanitizers():
+    from traitlets.config import Config
+
+    from rnnkit.grading.nbgrader_plugin import ChooseSeeds, install
+    config = Config()
+    install(config)
+    install(config)
+    sanitize = config.Autograde.sanitize_preprocessors
+    assert sanitize[-1] is ChooseSeeds and sanitize.count(ChooseSeeds) == 1
+    names = [getattr(p, "__name__", str(p)).split(".")[-1] for p in sanitize]
+    assert names.index("OverwriteCells") < names.index("ChooseSeeds")

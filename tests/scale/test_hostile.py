@@ -106,7 +106,8 @@ def test_each_attack_is_contained_and_reported(runs, student):
     _, _, expected, words = runs["attacks"][student]
     assert outcome.status == "graded", outcome
     assert outcome.score == expected, outcome
-    assert any(words in reason for reason in outcome.reasons), outcome.reasons
+    said = outcome.reasons + [i["message"] for i in outcome.incidents]
+    assert any(words in reason for reason in said), said
 
 
 def test_the_gradebook_has_only_the_coordinators_writes(runs):
