@@ -287,3 +287,16 @@ def test_python_dash_m_rnnkit_runs_the_cli():
     bare = subprocess.run([sys.executable, "-m", "rnnkit"], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert bare.returncode == 2 and "usage: rnnkit" in bare.stdout
+
+
+def test_the_readme_layers_example_runs(tmp_path, monkeypatch):
+    """The README's "Layers" example, run as written (it saves tagger.npz in the cwd)."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Layers\n"):readme.index("## Backends\n")]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README.md (Layers)", "exec"), namespace)
+    model = namespace["Tagger"]().load("tagger.npz")
+    for name, p in namespace["model"].parameters().items():
+        assert np.array_equal(model.parameters()[name], p)
