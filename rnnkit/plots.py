@@ -279,6 +279,7 @@ def plot_report(report, history=(), path=None, title="performance report"):
     bars = ax.bar(labels, rates, color=["C0", "C1", "C2"])
     ax.bar_label(bars, [f"{r:,.0f}" for r in rates], fontsize=8)
     ax.set_ylabel("characters per second")
+    ax.set_xlabel("speed on this machine (best of repeated runs)")
     ax.set_title(f"{report['cell'].upper()}, {report['parameters']:,} parameters, "
                  f"{report['backend']}, {report['dtype']}", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
