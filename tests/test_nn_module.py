@@ -300,3 +300,12 @@ def test_the_readme_layers_example_runs(tmp_path, monkeypatch):
     model = namespace["Tagger"]().load("tagger.npz")
     for name, p in namespace["model"].parameters().items():
         assert np.array_equal(model.parameters()[name], p)
+
+
+def test_initial_state_by_pytorchs_keyword_hx():
+    rng = np.random.default_rng(0)
+    x, h0, c0 = rng.standard_normal((2, 3, 3)), rng.standard_normal((1, 2, 4)), rng.standard_normal((1, 2, 4))
+    gru, lstm = GRU(3, 4, seed=0), LSTM(3, 4, seed=0)
+    assert np.array_equal(gru(x, hx=h0)[0], gru.forward(x, h0)[0])
+    assert not np.array_equal(gru(x, hx=h0)[0], gru(x)[0])
+    assert np.array_equal(lstm(x, hx=(h0, c0))[0], lstm.forward(x, h0, c0)[0])

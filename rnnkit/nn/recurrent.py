@@ -70,6 +70,10 @@ class _Recurrent(Module):
         self.zero_grad()
         self._caches = None
 
+    def __call__(self, x, hx=None):
+        """PyTorch's convention: ``output, h_n = rnn(x, h0)`` (the LSTM overrides it)."""
+        return self.forward(x, hx)
+
     def _reject_unknown(self, unknown):
         if not unknown:
             return
