@@ -1,10 +1,10 @@
 """Part-2 exercises of assignment 08 (performance and gradient analysis).
 
-Where a number exists it is graded: the fitted exponent of a power law (against numpy's
-least squares on the same data), the gradient norms ||dL/dh_t|| of a vanilla RNN on fixed
-weights, the spectral radius of W_hh, and the exponent of the student's own timings of the
-forward pass against T, which must lie in a band around 1 (timings are noisy; the band is
-wide (1 ± 0.5), and the grader can only check the band, not re-measure).
+Only what is deterministic is graded: the fitted exponent of a power law (against numpy's
+least squares on the same data), the cost model of a forward pass (FLOPs and parameters of an
+RNN, LSTM or GRU, exact), the gradient norms ||dL/dh_t|| of a vanilla RNN on fixed weights and
+the spectral radius of W_hh. The student's timings are teaching figures, never graded: a busy
+grader must not cost a correct answer points.
 """
 import copy
 
@@ -22,7 +22,7 @@ def fit_exponent(sizes, times):
 
 def rnn_gradient_norms(x, h0, W_ih, W_hh, b_ih, b_hh):
     """||dL/dh_t|| (over the batch) for t = 0..T-1 with L = sum(h_T-1)."""
-    _, (step_caches, _, _) = ref.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
+    _, (step_caches, _, _) = ref.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh)  # (.., x_shape, h0)
     T = x.shape[1]
     dh = np.ones_like(h0)
     norms = np.empty(T)
@@ -123,41 +123,66 @@ class SpectralRadius(Part2Exercise):
         return None
 
 
-class MeasuredExponent(Part2Exercise):
-    """The student's timing function, fitted against T: its exponent must be within 1 ± 0.5.
+#: gates per cell: how many H-row blocks W_ih and W_hh have
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
-    Each T is measured in three interleaved rounds and the smaller time kept, so that one
-    measurement disturbed by another process does not decide the grade."""
 
-    name = "forward_time_exponent"
-    what = "measure_forward_seconds"
-    n_cases = (1, 1)
-    T_VALUES = (10, 20, 40, 80)
-    rounds = 3
-    tolerance = 0.5  # |p - 1| / 1
+def forward_cost(cell, N, T, D, H):
+    """(FLOPs of the matrix products of one forward pass, number of parameters) of a cell.
+
+    Each step multiplies x (N, D) by W_ihᵀ (D, G*H) and h (N, H) by W_hhᵀ (H, G*H): a
+    multiply-add counts 2 FLOPs. Parameters: W_ih, W_hh and the two biases.
+    """
+    G = GATES[cell]
+    return 2 * N * T * G * H * (D + H), G * H * (D + H) + 2 * G * H
+
+
+class ForwardCost(Part2Exercise):
+    """A cost model, graded exactly: what a measured exponent is compared with.
+
+    Timings are never graded (issue 11): a busy grader must not cost a correct answer points.
+    """
+
+    name = "forward_cost"
+    what = "forward_cost"
+    tolerance = 1e-12  # whole numbers: exact (a float sum of them is exact too)
 
     def make_case(self, index, rng, hidden):
-        return Case(index, {"T": list(self.T_VALUES)}, {})
+        cell = ("rnn", "lstm", "gru")[index % 3]
+        N, T, D, H = (int(v) for v in rng.integers(1, 40 if hidden else 12, size=4))
+        if index == 0:
+            D, H = D, D + 1  # D != H: a swapped D and H is visible
+        return Case(index, {"cell": cell, "N": N, "T": T, "D": D, "H": H},
+                    {"cell": cell, "N": N, "T": T, "D": D, "H": H})
 
     def expected(self, case):
-        return {"exponent": np.float64(1.0)}
+        flops, params = forward_cost(**case.inputs)
+        return {"flops": np.float64(flops), "params": np.float64(params)}
 
     def run(self, func, case, forward=None):
-        seconds = np.full(len(self.T_VALUES), np.inf)
-        for _ in range(self.rounds):
-            for k, T in enumerate(self.T_VALUES):
-                s = as_number(self.what, f"the time for T={T}", func(T))
-                if not s > 0:
-                    raise Problem(f"{self.what}({T}) returned {s}: a time in seconds must be "
-                                  "> 0.")
-                seconds[k] = min(seconds[k], s)
-        p, _ = fit_exponent(np.array(self.T_VALUES, dtype=float), np.array(seconds))
-        return {"exponent": np.float64(p)}
+        a = dict(case.inputs)
+        flops, params = unpack(self.name, func(a["cell"], a["N"], a["T"], a["D"], a["H"]),
+                               ("flops", "params"))
+        return {"flops": as_number(self.name, "flops", flops),
+                "params": as_number(self.name, "params", params)}
 
     def diagnose(self, case, actual, expected, key):
-        return ("The forward pass is linear in T, so the fitted exponent should be close to 1. "
-                "Time only the forward call, take the best of several repeats (the least "
-                "disturbed), and return seconds for ONE forward pass.")
+        i = case.inputs
+        G, N, T, D, H = GATES[i["cell"]], i["N"], i["T"], i["D"], i["H"]
+        flops, params = actual["flops"], actual["params"]
+        if key == "flops":
+            guesses = {N * T * G * H * (D + H): "A multiply-add is 2 FLOPs (one multiply, one "
+                                                "add): count 2 per element of each product.",
+                       2 * N * T * H * (D + H): f"A {i['cell']} has G = {G} gate blocks: W_ih "
+                                                f"is (G*H, D), so each product has G*H columns.",
+                       2 * N * G * H * (D + H): "That is one step: a forward pass has T of them.",
+                       2 * T * G * H * (D + H): "That is one sequence: the batch has N of them."}
+            return guesses.get(int(flops)) if float(flops).is_integer() else None
+        guesses = {G * H * (D + H): "Count the two bias vectors b_ih and b_hh (G*H each).",
+                   G * H * (D + H) + G * H: "PyTorch's layout has two biases, b_ih and b_hh.",
+                   H * (D + H) + 2 * H: f"A {i['cell']} has G = {G} gate blocks in every "
+                                        f"weight and bias."}
+        return guesses.get(int(params)) if float(params).is_integer() else None
 
 
-EXERCISES = [FitExponent(), GradientNorms(), SpectralRadius(), MeasuredExponent()]
+EXERCISES = [FitExponent(), ForwardCost(), GradientNorms(), SpectralRadius()]

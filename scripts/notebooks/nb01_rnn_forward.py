@@ -71,7 +71,7 @@ CELLS = [
 
     The biases have shape $(H,)$ and are broadcast over the $N$ rows. The same function with
     `nonlinearity="relu"` uses $h_t = \max(a_t, 0)$ instead of $\tanh$ (PyTorch's
-    `nn.RNN(nonlinearity="relu")`); the grader checks both.
+    `nn.RNN(nonlinearity="relu")`); the test cell below checks both, and so do the hidden tests.
 
     **Worked shapes** for $N=2, D=3, H=4$: `x` (2, 3) @ `W_ih.T` (3, 4) → (2, 4);
     `h_prev` (2, 4) @ `W_hh.T` (4, 4) → (2, 4); `b_ih`, `b_hh` (4,) broadcast → (2, 4).
@@ -110,6 +110,7 @@ CELLS = [
     """),
     test("test_rnn_step_forward", r"""
     check("rnn_step_forward", rnn_step_forward)
+    check("rnn_step_forward", rnn_step_forward, nonlinearity="relu")
     ### BEGIN HIDDEN TESTS
     check("rnn_step_forward", rnn_step_forward, hidden=True)
     check("rnn_step_forward", rnn_step_forward, hidden=True, nonlinearity="relu")
@@ -156,6 +157,7 @@ CELLS = [
     '''),
     test("test_rnn_forward", r"""
     check("rnn_forward", rnn_forward)
+    check("rnn_forward", rnn_forward, nonlinearity="relu")
     ### BEGIN HIDDEN TESTS
     check("rnn_forward", rnn_forward, hidden=True)
     check("rnn_forward", rnn_forward, hidden=True, nonlinearity="relu")

@@ -144,7 +144,8 @@ CELLS = [
     $$\delta a = \delta h_{next} \odot \left(1 - h_{next}^2\right)
     \qquad\text{(tanh}'(a) = 1 - \tanh^2(a)\text{, taken at the new state } h_{next}\text{, not } h_{prev})$$
 
-    For `nonlinearity="relu"`: $\delta a = \delta h_{next} \odot [a > 0]$.
+    For `nonlinearity="relu"`: $\delta a = \delta h_{next} \odot [a > 0]$. Both nonlinearities are graded: the test
+    cells check `nonlinearity="relu"` as well.
 
     $$\delta x = \delta a\, W_{ih} \;(N, D) \qquad \delta h_{prev} = \delta a\, W_{hh} \;(N, H)$$
     $$\delta W_{ih} = \delta a^\top x \;(H, D) \qquad \delta W_{hh} = \delta a^\top h_{prev} \;(H, H)$$
@@ -196,6 +197,7 @@ CELLS = [
     """),
     test("test_rnn_step_backward", r"""
     check("rnn_step_backward", rnn_step_backward, forward=rnn_step_forward)
+    check("rnn_step_backward", rnn_step_backward, forward=rnn_step_forward, nonlinearity="relu")
     ### BEGIN HIDDEN TESTS
     check("rnn_step_backward", rnn_step_backward, forward=rnn_step_forward, hidden=True)
     check("rnn_step_backward", rnn_step_backward, forward=rnn_step_forward, hidden=True,
@@ -249,6 +251,7 @@ CELLS = [
     '''),
     test("test_rnn_backward", r"""
     check("rnn_backward", rnn_backward, forward=rnn_forward)
+    check("rnn_backward", rnn_backward, forward=rnn_forward, nonlinearity="relu")
     ### BEGIN HIDDEN TESTS
     check("rnn_backward", rnn_backward, forward=rnn_forward, hidden=True)
     check("rnn_backward", rnn_backward, forward=rnn_forward, hidden=True, nonlinearity="relu")

@@ -59,7 +59,8 @@ CELLS = [
       to $h W_{hn}^\top + b_{hn}$ — bias included — which lets all three hidden-side products
       be computed as one matrix product $h W_{hh}^\top$ before $r$ is known. The two are
       different functions: weights trained with one are wrong for the other. Your functions take
-      `reset_after=True` (PyTorch) or `False` (textbook); the grader checks both.
+      `reset_after=True` (PyTorch) or `False` (textbook); every test cell below checks both
+      (and so do the hidden tests).
     - *Which side $z$ weights.* Some texts (e.g. Olah's blog) write $h' = (1-z)\odot h + z \odot n$:
       the same model with $z$ replaced by $1 - z$. We follow PyTorch and Cho et al.:
       **$z$ multiplies the old state**.
@@ -97,6 +98,7 @@ CELLS = [
     '''),
     test("test_gru_step_forward", r"""
     check("gru_step_forward", gru_step_forward)
+    check("gru_step_forward", gru_step_forward, reset_after=False)
     ### BEGIN HIDDEN TESTS
     check("gru_step_forward", gru_step_forward, hidden=True)
     check("gru_step_forward", gru_step_forward, hidden=True, reset_after=False)
@@ -175,6 +177,7 @@ CELLS = [
     '''),
     test("test_gru_step_backward", r"""
     check("gru_step_backward", gru_step_backward, forward=gru_step_forward)
+    check("gru_step_backward", gru_step_backward, forward=gru_step_forward, reset_after=False)
     ### BEGIN HIDDEN TESTS
     check("gru_step_backward", gru_step_backward, forward=gru_step_forward, hidden=True)
     check("gru_step_backward", gru_step_backward, forward=gru_step_forward, hidden=True,
@@ -208,6 +211,7 @@ CELLS = [
     '''),
     test("test_gru_forward", r"""
     check("gru_forward", gru_forward)
+    check("gru_forward", gru_forward, reset_after=False)
     ### BEGIN HIDDEN TESTS
     check("gru_forward", gru_forward, hidden=True)
     check("gru_forward", gru_forward, hidden=True, reset_after=False)
@@ -235,6 +239,7 @@ CELLS = [
     '''),
     test("test_gru_backward", r"""
     check("gru_backward", gru_backward, forward=gru_forward)
+    check("gru_backward", gru_backward, forward=gru_forward, reset_after=False)
     ### BEGIN HIDDEN TESTS
     check("gru_backward", gru_backward, forward=gru_forward, hidden=True)
     check("gru_backward", gru_backward, forward=gru_forward, hidden=True, reset_after=False)

@@ -95,9 +95,15 @@ WRONG = [
     _w("fit_linear_axes", NB08, "fit_exponent",
        [("np.polyfit(np.log(sizes), np.log(times), 1)", "np.polyfit(sizes, times, 1)")],
        ["fit_exponent"]),
-    _w("timing_ignores_T", NB08, "measure_forward_seconds",
-       [("args = rnn_inputs(8, T, 16, 64)", "args = rnn_inputs(8, 50, 16, 64)")],
-       ["measure_forward_seconds"], "always times T = 50: exponent 0"),
+    _w("cost_multiply_add_once", NB08, "forward_cost",
+       [("flops = 2 * N * T * G * H * (D + H)", "flops = N * T * G * H * (D + H)")],
+       ["forward_cost"], "a multiply-add counted as one FLOP"),
+    _w("cost_gates_forgotten", NB08, "forward_cost",
+       [("flops = 2 * N * T * G * H * (D + H)", "flops = 2 * N * T * H * (D + H)")],
+       ["forward_cost"], "the G gate blocks of an LSTM/GRU left out"),
+    _w("cost_one_bias", NB08, "forward_cost",
+       [("params = G * H * (D + H) + 2 * G * H", "params = G * H * (D + H) + G * H")],
+       ["forward_cost"], "PyTorch's layout has two biases"),
     _w("spectral_norm_instead", NB08, "spectral_radius",
        [("np.max(np.abs(np.linalg.eigvals(W)))", "np.max(np.linalg.svd(W, compute_uv=False))")],
        ["spectral_radius"]),
@@ -210,6 +216,13 @@ def matmul_tiled_kernel(A, B, C):
     if row < M and col < N:
         C[row, col] = acc
 '''}, "cuda.grid(2) and explicit if/else loads"),
+    Alternative("cost_counted_per_product", NB08, {"forward_cost": '''
+def forward_cost(cell, N, T, D, H):
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    W_ih, W_hh = (G * H, D), (G * H, H)
+    per_step = 2 * N * W_ih[0] * W_ih[1] + 2 * N * W_hh[0] * W_hh[1]  # x W_ih^T, h W_hh^T
+    return float(T * per_step), W_ih[0] * W_ih[1] + W_hh[0] * W_hh[1] + 2 * W_ih[0]
+'''}, "counted from the weight shapes, flops as a float"),
     Alternative("gradient_norms_list", NB08, {"rnn_gradient_norms": '''
 def rnn_gradient_norms(x, h0, W_ih, W_hh, b_ih, b_hh):
     _, cache = rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh)

@@ -14,11 +14,10 @@ EXERCISES = {
     "05_training": ["adam_step", "train_step", "train_tbptt", "sample", "perplexity"],
     "06_numba_cpu": ["lstm_forward_njit", "lstm_backward_njit", "lstm_forward_parallel"],
     "07_numba_cuda": ["lstm_gates_kernel", "matmul_tiled_kernel", "lstm_step_kernel"],
-    "08_analysis": ["fit_exponent", "measure_forward_seconds", "spectral_radius",
-                    "rnn_gradient_norms"],
+    "08_analysis": ["fit_exponent", "forward_cost", "spectral_radius", "rnn_gradient_norms"],
 }
 #: the check name of a test cell when it differs from the answer's function
-CHECK_NAME = {"measure_forward_seconds": "forward_time_exponent"}
+CHECK_NAME = {}
 MANUAL = {"05_training": ["reflection"], "08_analysis": ["interpret_complexity",
                                                          "interpret_gradients"]}
 BUILDERS = {"05_training": "nb05_training", "06_numba_cpu": "nb06_numba_cpu",
@@ -99,7 +98,8 @@ def _expected_solution(source_nb):
 
 
 FIGURES = {"05_training": ["figure"], "06_numba_cpu": ["figure"], "07_numba_cuda": [],
-           "08_analysis": ["figure", "gradient_figure", "hidden_states"]}
+           "08_analysis": ["figure", "gradient_figure", "accuracy_cost", "hidden_states",
+                           "gates"]}
 
 
 @pytest.mark.parametrize("assignment", PART2)
