@@ -212,25 +212,18 @@ def _checkpoint_text(args, model):
     return config, train_ids, val_ids
 
 
-def _numba_notice(backend):
-    """Prints a note when the block compiles the numba kernels (slow only on a cold cache)."""
-    import contextlib
-
-    from rnnkit.commands.train import compile_notice
-
-    return compile_notice() if backend == "numba" else contextlib.nullcontext()
-
-
 def _run_report(args, backend):
     from rnnkit.analysis.report import format_report, performance_report
+    from rnnkit.commands.train import warm_up_kernels
     from rnnkit.plots import plot_report
     from rnnkit.train import load_history, load_model
 
     model = load_model(args.checkpoint, backend=backend)
     config, train_ids, val_ids = _checkpoint_text(args, model)
-    with _numba_notice(backend):
-        report = performance_report(model, val_ids, config.batch_size, config.seq_len,
-                                    chars_per_epoch=len(train_ids))
+    # the kernels the report times: a training step (N = batch size) and one character (N = 1)
+    warm_up_kernels(model, backend, (config.batch_size, 1), backward=True)
+    report = performance_report(model, val_ids, config.batch_size, config.seq_len,
+                                chars_per_epoch=len(train_ids))
     print(format_report(report))
     path = os.path.join(args.out, "report.png")
     plot_report(report, load_history(args.checkpoint), path,

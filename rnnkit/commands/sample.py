@@ -6,7 +6,6 @@ temperature 1 samples the model's distribution, lower is more conservative, 0 is
 examples:
   rnnkit sample runs/charlm.npz --prefix "def " -n 300 --temperature 0.7 --seed 1
 """
-import contextlib
 import sys
 
 from rnnkit.commands._backend import (add_backend_argument, add_threads_argument,
@@ -29,7 +28,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from rnnkit.commands.train import compile_notice
+    from rnnkit.commands.train import warm_up_kernels
     from rnnkit.train import load_model, sample
 
     if args.num_chars < 0:
@@ -46,9 +45,9 @@ def run(args):
     try:
         limit_threads(args.threads)
         model = load_model(args.checkpoint, backend=backend, best=not args.last)
-        with compile_notice() if backend == "numba" else contextlib.nullcontext():
-            text, probs = sample(model, args.prefix, args.num_chars, args.temperature,
-                                 args.seed, return_probs=True)
+        warm_up_kernels(model, backend)
+        text, probs = sample(model, args.prefix, args.num_chars, args.temperature, args.seed,
+                             return_probs=True)
     except (ValueError, FileNotFoundError) as error:
         print(f"rnnkit sample: error: {error}", file=sys.stderr)
         return 2

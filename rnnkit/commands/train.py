@@ -55,7 +55,7 @@ FLAGS = {
 }
 DEFAULTS = {"max_minutes": 10.0}  # the command's defaults where they differ from TrainConfig's
 DEFAULT_OUT = "runs/charlm.npz"
-COMPILE_NOTICE = "compiling the numba kernels (first run only, ~1 min)..."
+COMPILE_NOTICE = "compiling the numba kernels (first run only, up to ~1 min)..."
 NOTICE_AFTER_S = 2.0  # loading compiled kernels from numba's disk cache takes well under this
 
 
@@ -170,3 +170,21 @@ def compile_notice():
 
     with notice_if_slow(notice, NOTICE_AFTER_S):
         yield compiled
+
+
+def warm_up_kernels(model, backend, batch_sizes=(1,), backward=False):
+    """Run ``model`` once on a 2-character window per batch size (the batch size decides which
+    Numba kernel runs: serial or parallel), so that its kernels are compiled, or loaded from the
+    disk cache, now: with COMPILE_NOTICE if that is slow, and not in the middle of a timing."""
+    import numpy as np
+
+    from rnnkit.losses import softmax_cross_entropy
+
+    if backend != "numba":
+        return
+    with compile_notice():
+        for N in batch_sizes:
+            ids = np.zeros((N, 2), dtype=np.int64)
+            scores, _ = model.forward(ids)
+            if backward:
+                model.backward(softmax_cross_entropy(scores, ids)[1])

@@ -143,6 +143,11 @@ def test_train_says_when_it_compiles_the_numba_kernels(corpus, tmp_path, monkeyp
                  "--out", str(tmp_path / "m.npz"), *TINY]) == 0
     err = capsys.readouterr().err
     assert train_command.COMPILE_NOTICE in err and re.search(r"compiled in \d+ s", err)
+    # sample and analyze report compile (or load) the kernels they time before timing them
+    ck = str(tmp_path / "m.npz")
+    for argv in (["sample", ck, "-n", "5"], ["analyze", "report", ck, "--out", str(tmp_path)]):
+        assert main([*argv, "--backend", "numba", "--threads", "1"]) == 0
+        assert train_command.COMPILE_NOTICE in capsys.readouterr().err, argv
     # with the threshold the command uses, a warm cache stays silent
     monkeypatch.setattr(train_command, "NOTICE_AFTER_S", 60.0)
     assert main(["train", "--corpus", corpus, "--max-steps", "2", "--backend", "numba",
