@@ -11,19 +11,22 @@ Two pools of threads can do rnnkit's arithmetic on the CPU:
   ``scipy.linalg.cython_blas``.
 
 If both pools compute at once they busy-wait against each other: on 2 cores an LSTM step became
-25-85x slower (issue 12: 1.2 s instead of 0.04 s). The policy, applied before the first kernel
-runs, whatever was imported in which order:
+25-85x slower (issue 12: 1.2 s instead of 0.04 s). And "at once" is more often than it looks: an
+OpenBLAS thread keeps spinning for ~0.1 s after each product, waiting for the next one, so a
+numpy product just before a parallel kernel (the trainer's output layer) steals a core from
+every one of the kernel's time steps (measured: 100 ms of spinning per training step). The
+policy, applied when the first kernel runs, whatever was imported in which order:
 
 1. Numba's BLAS (SciPy's) gets one thread for the life of the process: Numba only calls it from
    its own code, where Numba's threads already are the parallelism.
-2. Every BLAS library is limited to one thread while a parallel kernel runs (``kernel_region``):
-   numpy's BLAS threads would otherwise keep spinning after the previous product.
-3. ``set_num_threads(N)`` caps Numba's threads and numpy's BLAS at N.
+2. Once a parallel kernel has run, every BLAS keeps one thread: from then on Numba's threads
+   are the process's parallelism. (Until then, e.g. on the numpy backend, BLAS keeps its own.)
+3. ``set_num_threads(N)`` gives Numba N threads, and BLAS N where rule 2 does not apply yet.
 
 Why the order of loading matters: threadpoolctl only sees libraries that are already loaded
 when its controller is built, and Numba loads SciPy's BLAS lazily, the first time a compiled
-kernel calls ``np.dot``, i.e. after a limiter built at the first call was set up. So
-``_controller()`` loads SciPy's BLAS itself before it looks.
+kernel calls ``np.dot``, i.e. after a limiter built at the first call was set up: the bug of
+issue 12. So ``_controller()`` loads SciPy's BLAS itself before it looks.
 
 ``numba.set_num_threads`` is per calling thread: call ``set_num_threads`` from the thread that
 runs the model. Without threadpoolctl (an optional dependency) only rule 3's Numba half applies,
@@ -37,6 +40,7 @@ _requested = 0
 _controller_cache = None
 _default_threads = {}  # BLAS library path -> its threads before rnnkit changed them
 _numba_only = set()  # paths of the BLAS libraries only Numba calls (rule 1)
+_parallel_started = False  # rule 2 applies
 _lock = threading.Lock()
 
 
@@ -84,13 +88,19 @@ def _controller():
         return _controller_cache
 
 
+def blas_threads_wanted(filepath):
+    """The threads the policy gives the BLAS library at ``filepath`` now."""
+    if filepath in _numba_only or _parallel_started:
+        return 1
+    return _requested or _default_threads.get(filepath, 1)
+
+
 def _apply(controller):
-    """Set every BLAS library's threads from the policy (rules 1 and 3)."""
+    """Set every BLAS library's threads from the policy (the few that differ)."""
     for lib in controller.lib_controllers:
-        if lib.filepath in _numba_only:
-            lib.set_num_threads(1)
-        else:
-            lib.set_num_threads(_requested or _default_threads[lib.filepath])
+        wanted = blas_threads_wanted(lib.filepath)
+        if lib.num_threads != wanted:  # also undoes a change made behind rnnkit's back
+            lib.set_num_threads(wanted)
 
 
 def set_num_threads(n):
@@ -129,24 +139,15 @@ def get_num_threads():
     return numba.get_num_threads()
 
 
-class kernel_region:
-    """``with kernel_region(parallel):`` limits every BLAS to one thread while Numba's threads
-    run a parallel kernel (rule 2); does nothing for a serial kernel. Applies the policy on first
-    use (that is what makes it hold for every entry point: layers, trainer, CLI, notebooks)."""
-
-    def __init__(self, parallel=True):
-        self.parallel = parallel
-        self._limit = None
-
-    def __enter__(self):
-        controller = _controller()
-        if self.parallel and controller is not None:
-            self._limit = controller.limit(limits=1)
-            self._limit.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self._limit is not None:
-            self._limit.__exit__(*exc)
-            self._limit = None
-        return False
+def kernel_region(parallel):
+    """Call before a kernel runs: applies the policy (on first use, and rule 2 for a parallel
+    kernel). Being called by every kernel is what makes the policy hold for every entry point:
+    layers, trainer, CLI commands, notebooks, the grader."""
+    global _parallel_started
+    controller = _controller()
+    if controller is None:
+        return
+    if parallel and not _parallel_started:
+        _parallel_started = True
+    if parallel:
+        _apply(controller)  # ~2 µs per library: cheap next to a parallel kernel

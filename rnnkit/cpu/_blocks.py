@@ -14,9 +14,10 @@ weights for units past H, which the kernels compute and ignore.
 Each thread multiplies its block with BLAS, which must then run single-threaded: on 2 cores,
 Numba's threads and a multithreaded BLAS busy-wait against each other (25-85x slower).
 ``blas_single_thread()`` applies rnnkit/threads.py's policy (Numba's BLAS always on one thread,
-every BLAS on one thread while a parallel kernel runs); without threadpoolctl the serial kernels
-are used.
+every BLAS on one thread once a parallel kernel has run); without threadpoolctl the serial
+kernels are used.
 """
+import contextlib
 import math
 
 import numba
@@ -41,12 +42,15 @@ def threads_for(N, H, G):
     return min(numba.get_num_threads(), H)
 
 
+@contextlib.contextmanager
 def blas_single_thread(active=True):
     """``with blas_single_thread(P > 1):`` around a kernel call: BLAS on one thread if ``active``.
 
-    Also applies the thread policy on the first call (rnnkit/threads.py), serial or not.
+    Applies rnnkit/threads.py's policy: SciPy's BLAS (Numba's) always on one thread; every BLAS
+    on one thread from the first parallel kernel on (their idle threads spin after a product).
     """
-    return kernel_region(active)
+    kernel_region(active)
+    yield
 
 
 def block_size(H, P):
