@@ -99,14 +99,14 @@ def grade(course_dir, assignments=None, students=None, jobs=None, scheduler=None
                     if outcome.status == "failed":
                         bar.write(f"  FAILED {outcome.student}/{outcome.assignment}: "
                                   + "; ".join(outcome.reasons))
+            bar.close()
+            outcomes = _retry_alone(coord, outcomes, log, pool)
         except KeyboardInterrupt:
             for future in running:
                 future.cancel()
             bar.close()
             log(f"interrupted: {len(outcomes)} submissions finished; run again to resume")
             raise
-    bar.close()
-    outcomes = _retry_alone(coord, outcomes, log)
     elapsed = time.perf_counter() - start
     log(f"graded {len(todo)} submissions in {elapsed:.1f} s "
         f"({60 * len(todo) / elapsed if elapsed and todo else 0:.1f} per minute)")
@@ -117,7 +117,7 @@ def grade(course_dir, assignments=None, students=None, jobs=None, scheduler=None
 RETRIED = {"timeout", "kernel-died", "sandbox"}
 
 
-def _retry_alone(coord, outcomes, log):
+def _retry_alone(coord, outcomes, log, pool):
     """Grade once more, one at a time with nothing else running, every submission that met an
     incident a busy machine can cause. The retry's outcome is the one kept; an incident that
     happens again is the submission's own and stays reported."""
@@ -138,7 +138,8 @@ def _retry_alone(coord, outcomes, log):
                           if i.get("kind") in RETRIED)
         try:
             prepared = coord.prepare(sub)
-            retry = coord.finish(prepared, run_task(prepared.task))
+            # on the same executor (a Dask worker, say), but only one at a time
+            retry = coord.finish(prepared, pool.submit(run_task, prepared.task).result())
         except Exception as exc:  # the retry itself failed: keep the first outcome
             outcome.reasons.append(f"the retry alone failed: {type(exc).__name__}: {exc}")
             kept.append(outcome)

@@ -10,13 +10,15 @@ from rnnkit.scale.report import classify
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_bwrap_command_isolates(tmp_path):
-    cmd = sandbox.bwrap_command("/usr/bin/bwrap", tmp_path, uid=3_000_001)
+def test_bwrap_command_isolates():
+    cmd = sandbox.bwrap_command("/usr/bin/bwrap", uid=3_000_001, disk_mb=300)
     for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--clearenv"):
         assert flag in cmd
     binds = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--bind", "--ro-bind")]
     writable = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
-    assert writable == [str(tmp_path)]  # the private copy is the only writable host path
+    assert writable == []  # no host path is writable: work, home and TMPDIR are a tmpfs
+    at = cmd.index("/sandbox")
+    assert cmd[at - 1] == "--tmpfs" and cmd[at - 2] == str(300 << 20)
     assert str(REPO) not in binds and str(REPO / "course") not in binds
     assert str(Path.home()) not in binds
     assert cmd[cmd.index("--") + 1] == "setpriv"  # as root: drop to the sandbox's own uid
