@@ -1,6 +1,8 @@
 """`check`: run a student's function on generated cases and compare it with the reference."""
 import copy
 import secrets
+import sys
+import textwrap
 
 import numpy as np
 
@@ -56,9 +58,39 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
     finally:
         records.emit(record)
     if failure:
-        raise AssertionError(_headed(name, label(exercise, full_variant), failure)) from None
+        raise check_failure(_headed(name, label(exercise, full_variant), failure)) from None
+    # flushed now: a later failing check's error must not overtake this line in the output
     print(f"{name}: {len(plan)}/{len(plan)} cases match the reference "
-          f"(scaled error ≤ {exercise.tolerance:.0e})")
+          f"(scaled error ≤ {exercise.tolerance:.0e})", flush=True)
+
+
+#: the width messages are wrapped to (a notebook's output area, nbgrader's feedback page)
+WIDTH = 100
+
+
+def check_failure(message):
+    """The AssertionError a failed check raises, shown in a notebook as its message alone.
+
+    IPython (and so nbgrader's Validate dialog and the graded notebook) prints the result of
+    ``_render_traceback_`` instead of a traceback: the checker's own frames tell a student
+    nothing. Long prose lines are wrapped; lines of the student's own traceback are kept.
+    """
+    sys.stdout.flush()  # the lines of the checks that passed come first
+    error = AssertionError(message)
+    lines = wrap_message(f"AssertionError: {message}")
+    error._render_traceback_ = lambda: list(lines)
+    return error
+
+
+def wrap_message(text, width=WIDTH):
+    """The lines of `text`, prose wrapped at `width`; indented lines (code) kept as they are."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith((" ", "\t")) or len(line) <= width:
+            lines.append(line)
+        else:
+            lines += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
+    return lines
 
 
 def label(exercise, variant):

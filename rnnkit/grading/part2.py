@@ -117,8 +117,9 @@ class Part2Exercise:
         finally:
             records.emit(record)
         if failure:
-            raise AssertionError(f"{self.name}: {failure}") from None
-        print(f"{self.name}: {len(plan)}/{len(plan)} cases match the reference")
+            from rnnkit.grading.checker import check_failure
+            raise check_failure(f"{self.name}: {failure}") from None
+        print(f"{self.name}: {len(plan)}/{len(plan)} cases match the reference", flush=True)
 
     def _check_case(self, func, forward, case, n_cases, record):
         where = f"case {case.index + 1} of {n_cases} ({case.describe()})"

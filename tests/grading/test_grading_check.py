@@ -270,3 +270,56 @@ def test_variant_is_passed_to_the_students_forward_only_when_given():
     check("gru_step_forward", gru_step_forward, cases=1)
     check("gru_step_forward", gru_step_forward, cases=1, reset_after=False)
     assert seen == [{}, {"reset_after": False}]
+
+
+def test_a_failed_check_shows_its_message_alone_in_ipython(capsys):
+    """What the notebook, nbgrader's Validate dialog and the feedback show: the lines of the
+    checks that passed, then the message, wrapped, without the checker's frames."""
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(check=check, R=R)
+    shell.run_cell("def twice(*args):\n"
+                   "    h, cache = R.rnn_step_forward(*args)\n"
+                   "    return 2 * h, cache\n"
+                   "check('rnn_step_forward', R.rnn_step_forward)\n"
+                   "check('rnn_step_forward', twice)\n")
+    out = capsys.readouterr().out
+    passed = out.index("rnn_step_forward: 5/5 cases match")
+    failed = out.index('AssertionError: rnn_step_forward with nonlinearity="tanh": h_next does '
+                       'not match')
+    assert passed < failed
+    assert "checker.py" not in out and "rnnkit/grading" not in out and "Traceback" not in out
+    assert max(len(line) for line in out[failed:].splitlines()) <= 100
+
+
+def test_wrapping_keeps_the_students_traceback_lines():
+    from rnnkit.grading.checker import check_failure
+    code = "    a = x @ W_ih + h_prev @ W_hh.T + b_ih + b_hh + some_very_long_name_that_" + "x" * 60
+    error = check_failure("rnn_step_forward raised ValueError: " + "word " * 40 + "\n" + code)
+    lines = error._render_traceback_()
+    assert code in lines and all(len(line) <= 100 for line in lines if line != code)
+    assert str(error).startswith("rnn_step_forward raised ValueError")  # evalue unwrapped
+
+
+def test_in_a_kernel_passing_lines_come_before_the_failure_and_no_frames_show():
+    """The order the graded notebook and the feedback keep (ipykernel buffers stdout)."""
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import rnnkit.reference as R\n"
+        "from rnnkit.grading import check\n"
+        "def twice(*args):\n"
+        "    h, cache = R.rnn_step_forward(*args)\n"
+        "    return 2 * h, cache\n"
+        "check('rnn_step_forward', R.rnn_step_forward)\n"
+        "check('fit_exponent', lambda s, t: (1.0, 1.0))\n")]
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    outputs = [o for o in nb.cells[0].outputs if o.output_type in ("stream", "error")]
+    kinds = [o.output_type for o in outputs]
+    assert kinds == ["stream", "error"], kinds
+    assert "rnn_step_forward: 5/5 cases match" in outputs[0].text
+    traceback = "\n".join(outputs[1].traceback)
+    assert outputs[1].ename == "AssertionError"
+    assert traceback.startswith("AssertionError: fit_exponent: p does not match")
+    assert "rnnkit/grading" not in traceback and "part2.py" not in traceback
