@@ -5,13 +5,12 @@ hostile ones (JOBS=2). Each hostile answer first defines the right function, the
 that "graded on what it did" has a definite expected score.
 """
 import shutil
-import sqlite3
 
 import nbformat
 import pytest
 
 from rnnkit.scale.engine import export_status, grade
-from tiny_course import ADD, MUL, SECRET, copy_course, submit
+from tiny_course import ADD, MUL, SECRET, copy_course, grades, submit
 
 pytestmark = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) is not "
                                 "installed: apt-get install bubblewrap")
@@ -59,18 +58,6 @@ def hostile(course):
         "caller": (ADD + "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)\n",
                    MUL, 3, "no network"),
     }
-
-
-def grades(course):
-    """(student, grade cell) -> auto_score, and every manual score, straight from SQLite."""
-    with sqlite3.connect(course / "gradebook.db") as db:
-        rows = db.execute(
-            "SELECT student.id, base_cell.name, grade.auto_score, grade.manual_score "
-            "FROM grade JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
-            "JOIN submitted_assignment ON submitted_notebook.assignment_id = "
-            "submitted_assignment.id JOIN student ON submitted_assignment.student_id = "
-            "student.id JOIN base_cell ON grade.cell_id = base_cell.id").fetchall()
-    return {(s, cell): (auto, manual) for s, cell, auto, manual in rows}
 
 
 @pytest.fixture(scope="module")

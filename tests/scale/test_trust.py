@@ -9,7 +9,6 @@ run finishes and the export marks every incident with its reason.
 import csv
 import os
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 import rnnkit
 from rnnkit.scale.engine import export_status, grade
-from tiny_course import ADD, MUL, copy_course, submit
+from tiny_course import ADD, MUL, copy_course, grades, submit
 
 pytestmark = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) is not "
                                 "installed: apt-get install bubblewrap")
@@ -62,17 +61,6 @@ ATTACKS = {
     "killer": (ADD, MUL + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n",
                None, True, None),
 }
-
-
-def grades(course):
-    with sqlite3.connect(course / "gradebook.db") as db:
-        rows = db.execute(
-            "SELECT student.id, base_cell.name, grade.auto_score, grade.manual_score "
-            "FROM grade JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
-            "JOIN submitted_assignment ON submitted_notebook.assignment_id = "
-            "submitted_assignment.id JOIN student ON submitted_assignment.student_id = "
-            "student.id JOIN base_cell ON grade.cell_id = base_cell.id").fetchall()
-    return {(s, cell): (auto, manual) for s, cell, auto, manual in rows}
 
 
 def _big_files(folder, limit=100 << 20):

@@ -97,3 +97,16 @@ def submit(root, student, add=ADD, mul=MUL, raw=None):
 def copy_course(template, dest):
     shutil.copytree(template, dest, dirs_exist_ok=True)
     return Path(dest)
+
+
+def grades(course):
+    """(student, grade cell) -> (auto_score, manual_score), straight from the SQLite gradebook."""
+    import sqlite3
+    with sqlite3.connect(Path(course) / "gradebook.db") as db:
+        rows = db.execute(
+            "SELECT student.id, base_cell.name, grade.auto_score, grade.manual_score "
+            "FROM grade JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+            "JOIN submitted_assignment ON submitted_notebook.assignment_id = "
+            "submitted_assignment.id JOIN student ON submitted_assignment.student_id = "
+            "student.id JOIN base_cell ON grade.cell_id = base_cell.id").fetchall()
+    return {(s, cell): (auto, manual) for s, cell, auto, manual in rows}
