@@ -36,6 +36,7 @@ import tracemalloc
 import numpy as np
 
 from rnnkit._checks import GATES
+from rnnkit.threads import blas_as_if_alone
 
 SHAPES = [(1, 100, 32, 32), (32, 100, 64, 128), (64, 200, 128, 256), (16, 50, 256, 512)]
 QUICK_SHAPES = [(1, 100, 32, 32), (32, 100, 64, 128)]
@@ -220,9 +221,11 @@ def run_grid(shapes=SHAPES, cells=CELLS, dtypes=DTYPES, backends=BACKENDS, secon
                         first[backend] = time.perf_counter() - t0
                     medians, times = {}, {}
                     if "numpy" in runs:
-                        # the slow numpy reference first, on its own (at least one call) ...
-                        medians, times = time_interleaved({"numpy": runs.pop("numpy")}, seconds,
-                                                          min_repeats={"numpy": 1})
+                        # the slow numpy reference first, on its own (at least one call), with
+                        # the BLAS threads it has in a process of its own (rnnkit/threads.py) ...
+                        with blas_as_if_alone():
+                            medians, times = time_interleaved({"numpy": runs.pop("numpy")},
+                                                              seconds, min_repeats={"numpy": 1})
                         first["numpy"] = times["numpy"][0]
                         # ... then a pause: OpenBLAS's threads spin ~0.1 s after numpy's last
                         # product and would steal a core from the parallel kernels timed next
@@ -310,6 +313,72 @@ def compile_times(dtypes=DTYPES):
     return runs
 
 
+# ---- the default user path (issue 12): the layer API in a fresh process -----------------------
+
+#: the shape of issue 12's snippet: LSTM(64 -> 128), x (32, 64, 64), float32
+DEFAULT_PATH_SHAPE = (32, 64, 64, 128)
+
+#: environment variables that change thread counts: a new user has none of them
+THREAD_ENV = ("OMP_", "GOMP_", "KMP_", "OPENBLAS_", "GOTO_", "MKL_", "BLIS_", "VECLIB_",
+              "NUMEXPR_", "NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER")
+
+_DEFAULT_PATH_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+import rnnkit, rnnkit.threads
+from rnnkit.bench import BLAS_SPIN_S
+N, T, D, H, rounds = map(int, sys.argv[1:6])
+x = np.random.default_rng(0).standard_normal((N, T, D)).astype(np.float32)
+models = {be: rnnkit.LSTM(D, H, backend=be, dtype=np.float32, seed=0) for be in ("numpy", "numba")}
+def step(m):
+    out, h, c = m.forward(x)
+    m.backward(np.ones_like(out))
+for m in models.values():
+    step(m)  # warm-up: numba compiles or loads its kernels
+times = {be: [] for be in models}
+for _ in range(rounds):  # in turns, so a change of the machine's load affects both alike
+    # numpy with the BLAS threads it has in a process of its own (once a parallel kernel ran,
+    # rnnkit keeps BLAS on one thread), then a pause while its idle BLAS threads stop spinning
+    with rnnkit.threads.blas_as_if_alone():
+        t0 = time.perf_counter()
+        step(models["numpy"])
+        times["numpy"].append(time.perf_counter() - t0)
+    time.sleep(BLAS_SPIN_S)
+    t0 = time.perf_counter()
+    step(models["numba"])
+    times["numba"].append(time.perf_counter() - t0)
+print(json.dumps(times))
+"""
+
+
+def clean_env(env=None):
+    """``env`` (default os.environ) without the variables that set thread counts."""
+    env = dict(os.environ if env is None else env)
+    return {k: v for k, v in env.items() if not k.startswith(THREAD_ENV)}
+
+
+def default_path(shape=DEFAULT_PATH_SHAPE, rounds=7):
+    """Issue 12's snippet in a fresh process with no thread variables: LSTM forward+backward
+    through the layer API, numpy and numba backends at their defaults, taking turns (numpy with
+    the BLAS threads it has in a process of its own).
+
+    Returns best and median seconds per backend and numba/numpy of the bests (the least
+    disturbed calls: other processes only ever add time).
+    """
+    done = subprocess.run([sys.executable, "-c", _DEFAULT_PATH_SCRIPT, *map(str, shape),
+                           str(rounds)], env=clean_env(), capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the default-path process failed:\n{done.stderr[-2000:]}")
+    times = json.loads(done.stdout.strip().splitlines()[-1])
+    out = dict(shape=list(shape), rounds=rounds, times=times,
+               load_average=os.getloadavg() if hasattr(os, "getloadavg") else None)
+    for backend, t in times.items():
+        out[backend] = dict(best_s=min(t), median_s=statistics.median(t))
+    out["numba_over_numpy"] = out["numba"]["best_s"] / out["numpy"]["best_s"]
+    out["stderr"] = done.stderr[-2000:]  # e.g. "OpenBLAS Warning: Detect OpenMP Loop" lines
+    return out
+
+
 # ---- scaling: time and memory against T and H ---------------------------------------------
 
 def measure_pass(run):
@@ -374,6 +443,13 @@ def markdown_table(results, ceilings):
     return "\n".join(lines)
 
 
+def format_default_path(d):
+    return ("default path (fresh process, layer API, LSTM (N, T, D, H) = ({}), float32, "
+            "forward+backward, best of {}): numpy {:.2f} ms, numba {:.2f} ms, numba/numpy {:.2f}"
+            .format(", ".join(map(str, d["shape"])), d["rounds"], 1e3 * d["numpy"]["best_s"],
+                    1e3 * d["numba"]["best_s"], d["numba_over_numpy"]))
+
+
 def plot(results, path):
     """Grouped bars: forward+backward time per shape and backend, one panel per cell and dtype."""
     import matplotlib
@@ -433,7 +509,7 @@ def plot_scaling(scaling, path):
 
 
 def run(out_dir="bench-results", quick=False, scaling=None, compile=None, cells=CELLS,
-        dtypes=None, backends=BACKENDS, shapes=None, progress=print):
+        dtypes=None, backends=BACKENDS, shapes=None, progress=print, default=True):
     """The whole benchmark; writes bench.json, bench.png (and scaling.png) into out_dir."""
     os.makedirs(out_dir, exist_ok=True)
     dtypes = dtypes or (("float32",) if quick else DTYPES)
@@ -445,6 +521,9 @@ def run(out_dir="bench-results", quick=False, scaling=None, compile=None, cells=
     report["ceiling_gflops"] = {d: matmul_ceiling(np.dtype(d)) for d in DTYPES}
     progress("matmul ceiling (GFLOP/s): " + ", ".join(
         f"{d} {g:.0f}" for d, g in report["ceiling_gflops"].items()))
+    if default:
+        report["default_path"] = default_path()
+        progress(format_default_path(report["default_path"]))
     report["results"] = run_grid(shapes, cells, dtypes, backends,
                                  seconds=0.3 if quick else 1.0, progress=progress)
     try:

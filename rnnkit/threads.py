@@ -32,6 +32,7 @@ issue 12. So ``_controller()`` loads SciPy's BLAS itself before it looks.
 runs the model. Without threadpoolctl (an optional dependency) only rule 3's Numba half applies,
 and the kernels run serially (rnnkit/cpu/_blocks.py).
 """
+import contextlib
 import os
 import threading
 
@@ -151,3 +152,23 @@ def kernel_region(parallel):
         _parallel_started = True
     if parallel:
         _apply(controller)  # ~2 µs per library: cheap next to a parallel kernel
+
+
+@contextlib.contextmanager
+def blas_as_if_alone():
+    """Inside the block, numpy's BLAS has the threads it would have in a process without Numba's
+    parallel kernels (rule 2 lifted); afterwards the policy again. For benchmarks that time the
+    numpy reference beside the kernels: wait ~0.25 s after the block before timing a parallel
+    kernel, while the BLAS threads stop spinning."""
+    global _parallel_started
+    controller = _controller()
+    before = _parallel_started
+    _parallel_started = False
+    try:
+        if controller is not None:
+            _apply(controller)
+        yield
+    finally:
+        _parallel_started = before
+        if controller is not None:
+            _apply(controller)

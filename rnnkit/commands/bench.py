@@ -31,6 +31,8 @@ def add_arguments(parser):
                         help="skip the cold-compile / warm-cache subprocesses")
     parser.add_argument("--no-scaling", dest="scaling", action="store_false", default=None,
                         help="skip the scaling runs")
+    parser.add_argument("--no-default-path", dest="default", action="store_false",
+                        help="skip the default-path run (issue 12's snippet in a fresh process)")
     parser.add_argument("--scaling-only", action="store_true",
                         help="only the scaling runs (time and memory against T and H)")
 
@@ -58,13 +60,15 @@ def run(args):
         return 0
     report = bench.run(out_dir=args.out, quick=args.quick, scaling=args.scaling,
                        compile=args.compile, cells=args.cells, dtypes=args.dtypes,
-                       backends=args.backends,
+                       backends=args.backends, default=args.default,
                        shapes=[tuple(s) for s in args.shape] if args.shape else None)
     m = report["machine"]
     print(f"\nmachine: {m['cpu']}, {m['cpus']} CPUs, numba {m['numba']} with {m['numba_threads']} "
           f"threads, torch {m['torch']} (same threads); load average at start {m['load_average']}")
     print(f"matmul ceiling: " + ", ".join(f"{d} {g:.0f} GFLOP/s"
                                          for d, g in report["ceiling_gflops"].items()))
+    if "default_path" in report:
+        print("\n" + bench.format_default_path(report["default_path"]))
     print("\nforward+backward, median:\n" + report["table"])
     print(f"\nwrote {args.out}/bench.json and {args.out}/bench.png in {report['seconds']:.0f} s")
     return 0
