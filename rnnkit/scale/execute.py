@@ -40,9 +40,9 @@ import time
 
 _PR_SET_DUMPABLE = 4
 MAX_OUTPUT_CHARS = 1_000_000  # per output; LimitOutput trims further in the coordinator
-MAX_CELL_BYTES = 4 << 20      # all outputs of one cell
+MAX_CELL_BYTES = 16 << 20     # all outputs of one cell (06 records ~6 MB in one cell)
 MAX_CELL_OUTPUTS = 100        # outputs of one cell
-MAX_NOTEBOOK_BYTES = 16 << 20  # all outputs of the notebook
+MAX_NOTEBOOK_BYTES = 48 << 20  # all outputs of the notebook
 
 
 def apply_limits(limits):

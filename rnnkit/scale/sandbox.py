@@ -41,7 +41,7 @@ from rnnkit.scale.cgroup import Group
 
 DEFAULT_LIMITS = {"memory_mb": 3072, "cpu_seconds": 600, "processes": 96, "file_mb": 256}
 DEFAULT_DISK_MB = 512   # the sandbox's tmpfs: work directory, home and TMPDIR together
-MAX_RESULT_MB = 64      # what the coordinator reads back from one sandbox at most
+MAX_RESULT_MB = 96      # what the coordinator reads back from one sandbox at most
 _WARNED = set()
 
 

@@ -149,4 +149,4 @@ def test_nothing_outside_the_sandbox_changed(runs):
 
 def test_the_notebooks_stay_small(runs):
     flooded = runs["mixed"] / "autograded" / "flooder" / "tiny" / "tiny.ipynb"
-    assert flooded.stat().st_size < 20 << 20
+    assert flooded.stat().st_size < 60 << 20  # 400 x 200 kB sent: capped per cell
