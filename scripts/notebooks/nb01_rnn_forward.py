@@ -1,4 +1,5 @@
 """Assignment 01: the vanilla RNN, forward pass, and the loss of a sequence model."""
+import diagrams
 from cells import answer, code, md, notebook, scratch, test
 
 NAME = "01_rnn_forward"
@@ -63,6 +64,7 @@ CELLS = [
     shape $(N, D) \cdot (D, H) = (N, H)$. Sequences are stored **batch-first**: a batch of inputs
     `x` has shape $(N, T, D)$ and `x[:, t]` is $x_t$.
     """),
+    diagrams.unrolled_rnn(),
     md("step_math", r"""
     ## 1. One step of a vanilla RNN
 

@@ -1,4 +1,5 @@
 """Assignment 03: the LSTM, forward and backward."""
+import diagrams
 from cells import answer, code, md, notebook, scratch, test
 
 NAME = "03_lstm"
@@ -59,6 +60,7 @@ CELLS = [
 
     A `sigmoid` that does not overflow is defined in the set-up cell above; use it.
     """),
+    diagrams.lstm_cell(),
     answer("lstm_step_forward", r'''
     def lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
         """One LSTM step.
@@ -80,6 +82,16 @@ CELLS = [
         ### END SOLUTION
         return h_next, c_next, cache
     '''),
+    scratch("lstm_step_forward_try", r"""
+    # Sanity check: with zero weights and biases every gate is σ(0) = 0.5 and g = tanh(0) = 0,
+    # so the cell state is halved (c_next = 0.5 c_prev) and h_next = 0.5 tanh(c_next)
+    N, D, H = 1, 3, 4
+    zeros = (np.zeros((4 * H, D)), np.zeros((4 * H, H)), np.zeros(4 * H), np.zeros(4 * H))
+    c_prev = np.array([[2.0, -2.0, 0.0, 1.0]])
+    h_next, c_next, _ = lstm_step_forward(np.ones((N, D)), np.ones((N, H)), c_prev, *zeros)
+    print(c_next, "should be", 0.5 * c_prev)
+    print(h_next, "should be", 0.5 * np.tanh(0.5 * c_prev))
+    """),
     test("test_lstm_step_forward", r"""
     check("lstm_step_forward", lstm_step_forward)
     ### BEGIN HIDDEN TESTS

@@ -1,4 +1,5 @@
 """Assignment 04: the GRU, forward and backward, in PyTorch's and the textbook's variants."""
+import diagrams
 from cells import answer, code, md, notebook, scratch, test
 
 NAME = "04_gru"
@@ -71,6 +72,7 @@ CELLS = [
     **Worked shapes** ($N=2, D=3, H=4$): `x @ W_ih.T + b_ih` is (2, 12), split into three (2, 4)
     blocks; `h @ W_hh.T + b_hh` likewise; `r`, `z`, `n`, `h'` are (2, 4).
     """),
+    diagrams.gru_cell(),
     answer("gru_step_forward", r'''
     def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh, reset_after=True):
         """One GRU step.
@@ -96,6 +98,16 @@ CELLS = [
         ### END SOLUTION
         return h_next, cache
     '''),
+    scratch("gru_step_forward_try", r"""
+    # Sanity check: with zero weights and biases r = z = σ(0) = 0.5 and n = tanh(0) = 0, in
+    # both variants, so h_next = (1 - z) n + z h_prev = 0.5 h_prev
+    N, D, H = 1, 3, 4
+    zeros = (np.zeros((3 * H, D)), np.zeros((3 * H, H)), np.zeros(3 * H), np.zeros(3 * H))
+    h_prev = np.array([[0.8, -0.4, 0.0, 1.0]])
+    for reset_after in (True, False):
+        h_next, _ = gru_step_forward(np.ones((N, D)), h_prev, *zeros, reset_after=reset_after)
+        print(f"reset_after={reset_after}:", h_next, "should be", 0.5 * h_prev)
+    """),
     test("test_gru_step_forward", r"""
     check("gru_step_forward", gru_step_forward)
     check("gru_step_forward", gru_step_forward, reset_after=False)

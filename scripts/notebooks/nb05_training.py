@@ -1,5 +1,5 @@
 """Assignment 05: training a character-level language model."""
-from cells import answer, code, md, notebook, test
+from cells import answer, code, md, notebook, scratch, test
 from part2_cells import written
 
 NAME = "05_training"
@@ -121,6 +121,14 @@ CELLS = [
         ### END SOLUTION
         return w_next, m_next, v_next
     '''),
+    scratch("adam_step_try", r"""
+    # Sanity check: the first step (t = 1) has m_hat = dw and v_hat = dw**2, so it moves every
+    # weight by lr against the sign of its gradient, whatever the gradient's size
+    w, dw = np.array([1.0, -2.0, 3.0]), np.array([0.5, -4.0, 0.0])
+    w1, m1, v1 = adam_step(w, dw, np.zeros(3), np.zeros(3), t=1, lr=0.1)
+    print(w1, "should be", np.array([0.9, -1.9, 3.0]))
+    print(m1, "should be", 0.1 * dw, "  ", v1, "should be", 0.001 * dw**2)
+    """),
     test("test_adam_step", r"""
     check("adam_step", adam_step)
     ### BEGIN HIDDEN TESTS
@@ -327,13 +335,142 @@ CELLS = [
                          np.random.default_rng(0))
         print(f"T={temperature}: " + repr("T" + "".join(chars[i] for i in ids_out)))
     """),
-    md("reflection_prompt", r"""
-    ## 7. Reflection (manually graded, 3 points)
+    md("tuning_intro", r"""
+    ## 7. Tuning beyond one comparison
 
-    In a few sentences, using the figure and the samples above: which hyperparameter mattered
-    most, and how can you tell? Did the grid or the random search find the better run, and is
-    one comparison of 6 runs enough to conclude? What does the temperature do to the samples,
-    and why? Name one thing that truncated BPTT makes impossible to learn.
+    One comparison of 6 runs with one seed tells little. Three tools make a search worth its
+    budget:
+
+    - **Several seeds.** Train the winners again from other initialisations: if the spread
+      over seeds is as large as the gap between them, the comparison has no winner.
+    - **Your Adam against SGD, with early stopping.** The same model and data, trained epoch by
+      epoch with `adam_step` (section 1) on every parameter, or with plain SGD; after each epoch
+      the validation perplexity is measured and the best parameters kept, and a run stops when
+      it has not improved for `patience` epochs (it would only overfit or oscillate).
+    - **Successive halving** (Jamieson & Talwalkar, 2016; the core of Hyperband): start many
+      configurations on a small budget, keep the better half, double their budget, repeat. Bad
+      configurations are dropped after one epoch, so most of the budget goes to good ones.
+    """),
+    code("tuning_tools", r"""
+    def loss_and_grads(params, x, y, h_prev):
+        # train_step's forward and backward, without the update (for any optimizer)
+        V = params["W"].shape[0]
+        h, rnn_cache = rnn_forward(one_hot(x, V), h_prev, params["W_ih"], params["W_hh"],
+                                   params["b_ih"], params["b_hh"])
+        scores, affine_cache = temporal_affine_forward(h, params["W"], params["b"])
+        loss, dscores = temporal_softmax_loss(scores, y)
+        dh, dW, db = temporal_affine_backward(dscores, affine_cache)
+        _, _, dW_ih, dW_hh, db_ih, db_hh = rnn_backward(dh, rnn_cache)
+        grads = {"W_ih": dW_ih, "W_hh": dW_hh, "b_ih": db_ih, "b_hh": db_hh, "W": dW, "b": db}
+        return loss, grads, h[:, -1]
+
+
+    class Run:
+        # one training run: parameters, optimizer state, validation perplexity per epoch
+        def __init__(self, optimizer, lr, max_norm=5.0, seed=0):
+            self.optimizer, self.lr, self.max_norm = optimizer, lr, max_norm
+            self.params = init_params(V, H, seed)
+            self.m = {k: np.zeros_like(p) for k, p in self.params.items()}
+            self.v = {k: np.zeros_like(p) for k, p in self.params.items()}
+            self.t, self.history, self.best_params = 0, [], None
+
+        def epoch(self):
+            h = np.zeros((x_train.shape[0], H))
+            for s in range(0, x_train.shape[1], SEQ_LEN):
+                _, grads, h = loss_and_grads(self.params, x_train[:, s:s + SEQ_LEN],
+                                             y_train[:, s:s + SEQ_LEN], h)
+                grads, _ = clip_grad_norm(grads, self.max_norm)
+                self.t += 1
+                for k in self.params:
+                    if self.optimizer == "adam":
+                        self.params[k], self.m[k], self.v[k] = adam_step(
+                            self.params[k], grads[k], self.m[k], self.v[k], self.t, lr=self.lr)
+                    else:
+                        self.params[k] = self.params[k] - self.lr * grads[k]
+            with np.errstate(all="ignore"):
+                ppl = perplexity(self.params, x_val[:, :100], y_val[:, :100])
+            ppl = ppl if np.isfinite(ppl) else np.inf  # a diverged run
+            if ppl < min(self.history, default=np.inf):
+                self.best_params = {k: p.copy() for k, p in self.params.items()}
+            self.history.append(ppl)
+            return ppl
+
+        @property
+        def best(self):
+            return min(self.history, default=np.inf)
+
+
+    def fit(run, max_epochs, patience):
+        # early stopping: stop when the best epoch is `patience` epochs behind
+        while len(run.history) < max_epochs:
+            run.epoch()
+            if len(run.history) - 1 - int(np.argmin(run.history)) >= patience:
+                break
+        return run
+    """),
+    code("seeds", r"""
+    best_grid = min(results["grid"], key=lambda r: r[2])
+    best_random = min(results["random"], key=lambda r: r[2])
+    print(f"{'search':>7} {'lr':>7} {'max_norm':>9}   perplexity over seeds 0, 1, 2")
+    for label, (lr, max_norm, _) in (("grid", best_grid), ("random", best_random)):
+        ppls = np.array([run(lr, max_norm, seed)[1] for seed in (0, 1, 2)])
+        print(f"{label:>7} {lr:>7.3g} {max_norm:>9.3g}   {ppls.round(2)}  "
+              f"mean {ppls.mean():.2f} ± {ppls.std():.2f}")
+    """),
+    code("adam_vs_sgd", r"""
+    max_epochs, patience = 8, 2
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    print(f"{'optimizer':>9} {'lr':>6} {'seed':>4} {'epochs run':>10} {'best epoch':>10} "
+          f"{'best perplexity':>15}")
+    for optimizer, lr, colour in (("sgd", best_grid[0], "C0"), ("adam", 0.01, "C3"),
+                                  ("adam", 0.2, "C1")):  # a rate too large for Adam
+        for seed in (0, 1, 2):
+            r = fit(Run(optimizer, lr, seed=seed), max_epochs, patience)
+            epochs = np.arange(1, len(r.history) + 1)
+            ax.plot(epochs, r.history, "o-", ms=3, color=colour, alpha=0.8,
+                    label=f"{optimizer}, lr = {lr:.3g}" if seed == 0 else None)
+            ax.plot(1 + np.argmin(r.history), r.best, "*", ms=10, color=colour)
+            print(f"{optimizer:>9} {lr:>6.3g} {seed:>4} {len(r.history):>10} "
+                  f"{1 + int(np.argmin(r.history)):>10} {r.best:>15.2f}")
+    ax.set_xlabel("epoch (one pass over the training streams)")
+    ax.set_ylabel("validation perplexity")
+    ax.set_yscale("log")
+    ax.set_yticks([10, 20, 50, 100, 200], ["10", "20", "50", "100", "200"])
+    ax.minorticks_off()
+    ax.set_title(f"Your Adam against SGD, 3 seeds each; early stopping (patience {patience}); "
+                 f"★ best epoch", fontsize=10)
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+    """),
+    code("halving", r"""
+    rng = np.random.default_rng(7)
+    configs = [("adam", float(10 ** rng.uniform(-3, -1))) if k % 2 else
+               ("sgd", float(10 ** rng.uniform(-1.5, 0.3))) for k in range(8)]
+    runs = [Run(optimizer, lr, seed=k) for k, (optimizer, lr) in enumerate(configs)]
+    budget, epochs_spent = 1, 0
+    while True:
+        for r in runs:
+            while len(r.history) < budget:
+                r.epoch()
+                epochs_spent += 1
+        runs.sort(key=lambda r: r.best)
+        print(f"rung with {len(runs)} runs at {budget} epoch(s): " + ", ".join(
+            f"{r.optimizer} lr={r.lr:.3g} → {r.best:.2f}" for r in runs))
+        if len(runs) == 1:
+            break
+        runs, budget = runs[:len(runs) // 2], 2 * budget
+    print(f"winner: {runs[0].optimizer}, lr = {runs[0].lr:.3g}, perplexity {runs[0].best:.2f}, "
+          f"for {epochs_spent} epochs of training in all ({8 * budget} for 8 full runs)")
+    """),
+    md("reflection_prompt", r"""
+    ## 8. Reflection (manually graded, 3 points)
+
+    In a few sentences, using the figures, tables and samples above: which hyperparameter
+    mattered most, and how can you tell? Did the grid or the random search find the better run,
+    and does that survive other seeds? Which optimizer reached the lower perplexity, and what
+    did early stopping and successive halving save? What does the temperature do to the
+    samples, and why? Name one thing that truncated BPTT makes impossible to learn.
     """),
     written("reflection", r"""
     *Model answer.* The learning rate mattered most: along the lr axis the perplexity changes
@@ -341,7 +478,12 @@ CELLS = [
     acts when the gradient is large, i.e. at large lr, where it prevents divergence). Random
     search tried 6 distinct learning rates against the grid's 3, so it covers the axis that
     matters better; with one seed and 6 runs the difference between the two bests is within
-    the noise, so one comparison is not conclusive (repeat over seeds). A low temperature
+    the noise unless the seeds say otherwise: the conclusion holds only if the spread over
+    seeds is small next to the gap between the two winners (and the search itself should be
+    repeated with other draws before calling one strategy better). Adam adapts the step per parameter and reaches a lower perplexity in fewer
+    epochs than SGD at its best rate; early stopping keeps the best epoch and stops runs that
+    no longer improve, and successive halving drops the bad configurations after one epoch,
+    spending a fraction of the budget of training every configuration fully. A low temperature
     sharpens the softmax (frequent characters and words repeat), a high one flattens it
     (more varied, more misspelt). Truncated BPTT cannot learn dependencies longer than the
     chunk through the gradient (the state is carried, but no gradient crosses a boundary).

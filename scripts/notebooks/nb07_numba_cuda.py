@@ -1,4 +1,5 @@
 """Assignment 07: CUDA kernels with numba.cuda (on a GPU, or on the CUDA simulator)."""
+import diagrams
 from cells import answer, code, md, notebook, scratch, test
 
 NAME = "07_numba_cuda"
@@ -135,6 +136,7 @@ CELLS = [
     `syncthreads` is a **race**: on a GPU it may even give the right answer most of the time.
     The checker uses K spanning several tiles, where the simulator's scheduling exposes it.
     """),
+    diagrams.cuda_tile(),
     answer("matmul_tiled_kernel", r'''
     @cuda.jit
     def matmul_tiled_kernel(A, B, C):

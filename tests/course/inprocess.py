@@ -5,6 +5,7 @@ A fast stand-in for autograding, used to check the bank quickly. The grading eng
 """
 import contextlib
 import io
+import re
 
 import matplotlib
 
@@ -13,9 +14,15 @@ from rnnkit.course.submissions import solution_text
 matplotlib.use("Agg")
 
 
-def failing_test_cells(nb, sources=None, edits=()):
+def _visible(text):
+    """A test cell's source without its hidden tests (what a student's Validate runs)."""
+    return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", text, flags=re.S)
+
+
+def failing_test_cells(nb, sources=None, edits=(), visible_only=False):
     """Execute ``nb`` (a source notebook) with its solutions, ``sources`` replacing answer cells
-    and ``edits`` ((cell, old, new)) applied; return {test cell id: error text} for failures."""
+    and ``edits`` ((cell, old, new)) applied; return {test cell id: error text} for failures.
+    With ``visible_only``, the hidden tests are left out (what the student can run)."""
     from rnnkit.course.submissions import apply_edit
     from rnnkit.grading import record
     sources = dict(sources or {})
@@ -32,6 +39,8 @@ def failing_test_cells(nb, sources=None, edits=()):
             for target, old, new in edits:
                 if target == cell_id:
                     text = apply_edit(text, old, new)
+            if visible_only:
+                text = _visible(text)
             text = "\n".join(line for line in text.splitlines()
                              if "### BEGIN HIDDEN" not in line and "### END HIDDEN" not in line)
             try:

@@ -71,6 +71,12 @@ def _expected_solution(source_nb):
     return nb
 
 
+#: the cells that draw a figure (a diagram of the cell, the notebook's experiment)
+FIGURES = {"01_rnn_forward": ["diagram_unrolled", "figure"],
+           "02_bptt": ["figure"], "03_lstm": ["diagram_lstm", "figure"],
+           "04_gru": ["diagram_gru", "figure"]}
+
+
 @pytest.mark.parametrize("assignment", sorted(EXERCISES))
 def test_solutions_match_the_source_and_are_executed(source_notebooks, assignment):
     path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
@@ -86,7 +92,7 @@ def test_solutions_match_the_source_and_are_executed(source_notebooks, assignmen
     assert all(c.execution_count for c in code), "every cell executed"
     assert not [c.id for c in code for o in c.outputs if o.output_type == "error"]
     figures = [c.id for c in code for o in c.outputs if "image/png" in o.get("data", {})]
-    assert figures == ["figure"]
+    assert figures == FIGURES[assignment]
     seconds = float(re.search(r"ran in ([0-9.]+) s", text).group(1))
     assert seconds < 60
 
@@ -112,6 +118,32 @@ def test_bank_is_big_enough_and_its_edits_apply(source_notebooks):
         assert w.failing <= set(graded_cells(source_notebooks[w.notebook])), w.id
     for alt in ALTERNATIVES:
         assert set(alt.sources) <= set(solutions_by_cell(source_notebooks[alt.notebook]))
+
+
+@pytest.mark.parametrize("assignment", sorted(EXERCISES))
+def test_every_graded_variant_has_a_visible_check(source_notebooks, assignment):
+    for cell in source_notebooks[assignment].cells:
+        if not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        visible, _, hidden = cell.source.partition("### BEGIN HIDDEN TESTS")
+        for option in set(re.findall(r'(nonlinearity="relu"|reset_after=False)', hidden)):
+            assert option in visible, (cell.metadata["nbgrader"]["grade_id"], option)
+
+
+@pytest.mark.slow
+def test_wrong_variants_fail_a_visible_check(source_notebooks):
+    """An answer that ignores or botches a graded option no longer passes Validate: each
+    such wrong answer fails, with the hidden tests left out, on a cell it loses points on,
+    and the message names the variant."""
+    from inprocess import failing_test_cells
+    variant_wrongs = [w for w in WRONG if "variant wrong" in w.why or "option dropped" in w.why]
+    assert len(variant_wrongs) >= 4
+    for w in variant_wrongs:
+        failed = failing_test_cells(source_notebooks[w.notebook], visible_only=True,
+                                    edits=[(w.cell, old, new) for old, new in w.edits])
+        assert failed and set(failed) <= w.failing, (w.id, failed)
+        assert any('nonlinearity="relu"' in m or "reset_after=False" in m
+                   for m in failed.values()), (w.id, failed)
 
 
 @pytest.mark.slow

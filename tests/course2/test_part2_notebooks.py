@@ -97,7 +97,8 @@ def _expected_solution(source_nb):
     return nb
 
 
-FIGURES = {"05_training": ["figure"], "06_numba_cpu": ["figure"], "07_numba_cuda": [],
+FIGURES = {"05_training": ["figure", "adam_vs_sgd"], "06_numba_cpu": ["figure"],
+           "07_numba_cuda": ["diagram_tile"],
            "08_analysis": ["figure", "gradient_figure", "accuracy_cost", "hidden_states",
                            "gates"]}
 
