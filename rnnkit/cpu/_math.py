@@ -8,9 +8,15 @@ also stops LLVM from vectorising the loop around it. Here:
   the kit's 1e-4 tolerance — and, being only multiplies, adds, a divide and a clamp, LLVM turns
   the whole gate loop into AVX vector code (≈ 0.3 ns per element instead of 20).
   σ(a) = (1 + tanh(a/2)) / 2 uses the same approximation.
-- float64: exact formulas through ``np.exp`` (the reference's 1e-10 tolerance rules out the
-  approximation). tanh(a) = 1 - 2 / (e^{2a} + 1) and σ(a) = 1 / (1 + e^{-a}) never produce NaN:
-  an overflowing e^x is inf, and 1/inf = 0.
+- float64: exact formulas, tanh(a) = 1 - 2 / (e^{2a} + 1) and σ(a) = 1 / (1 + e^{-a}) (the
+  reference's 1e-10 tolerance rules out the rational approximation), on an e^x that vectorises:
+  ``np.exp`` is a scalar libm call (~6.4 ns per σ; 2.6 ns with ``exp64``, measured on 4096
+  elements), and the gate pass computes five of them per hidden unit and step.
+  ``exp64``: e^x = 2^k · e^r with k = round(x / ln 2) and r = x - k·ln 2 (ln 2 in two parts,
+  so k·ln 2 is exact to ~1e-19), |r| ≤ ln(2)/2, e^r by its Taylor polynomial of degree 12
+  (truncation error r^13/13! < 2e-16), 2^k built from its exponent bits. Max relative error
+  4.7e-16 over [-708, 709]. x is clamped to that range, so e^x never overflows: a saturated
+  gate gets σ ≈ 1e-308 instead of 0 and tanh exactly ±1, far inside the tolerance.
 
 Every constant is typed (``np.float32(...)``) because a Python float literal would silently
 promote float32 arithmetic to float64. Kernels are compiled with ``error_model="numpy"``: Python's
@@ -20,9 +26,12 @@ Maintainers: Numba's on-disk cache (``cache=True``) is invalidated only when the
 kernel changes, not when a function it calls changes. After editing this file, delete the
 cached kernels (``rm rnnkit/cpu/__pycache__/*.nb[ci]``, or the NUMBA_CACHE_DIR in use).
 """
+import math
+
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 # Eigen's fast tanh (generic_fast_tanh_float): tanh(x) ≈ x·P(x²) / Q(x²) on |x| ≤ 7.9
 _CLAMP = np.float32(7.90531110763549805)
@@ -33,6 +42,12 @@ _B0, _B2 = np.float32(4.89352518554385e-03), np.float32(2.26843463243900e-03)
 _B4, _B6 = np.float32(1.18534705686654e-04), np.float32(1.19825839466702e-06)
 _HALF32, _ONE32 = np.float32(0.5), np.float32(1.0)
 _ONE64, _TWO64 = np.float64(1.0), np.float64(2.0)
+# exp64: 1/ln 2, ln 2 = _LN2_HI + _LN2_LO (fdlibm's split), Taylor coefficients 1/k!, clamp
+_LOG2E, _HALF64 = np.float64(1.4426950408889634), np.float64(0.5)
+_LN2_HI, _LN2_LO = np.float64(6.93147180369123816490e-01), np.float64(1.90821492927058770002e-10)
+_E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12 = (
+    np.float64(1 / math.factorial(k)) for k in range(13))
+_EXP_LO, _EXP_HI = np.float64(-708.0), np.float64(709.0)
 
 #: below this many multiply-adds a hand-written loop beats a BLAS call (measured: the call
 #: overhead of ~1 µs dominates tiny per-step products such as (1, 32) @ (32, 128))
@@ -67,9 +82,42 @@ def _tanh_f32(a):
     return x * p / q
 
 
+@intrinsic
+def _as_float64(typingctx, bits):
+    """The float64 whose IEEE-754 bits are the int64 ``bits`` (a no-op that LLVM vectorises)."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(inline="always", error_model="numpy")
+def exp64(a):
+    """e^a for a float64 scalar, as accurate as np.exp (see the module note) but vectorisable."""
+    x = min(max(a, _EXP_LO), _EXP_HI)
+    k = np.floor(x * _LOG2E + _HALF64)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = _E12 * r + _E11
+    p = p * r + _E10
+    p = p * r + _E9
+    p = p * r + _E8
+    p = p * r + _E7
+    p = p * r + _E6
+    p = p * r + _E5
+    p = p * r + _E4
+    p = p * r + _E3
+    p = p * r + _E2
+    p = p * r + _E1
+    p = p * r + _E0
+    return p * _as_float64((np.int64(k) + 1023) << 52)  # p · 2^k, k in [-1021, 1023]
+
+
 @njit(inline="always")
 def _tanh_f64(a):
-    return _ONE64 - _TWO64 / (np.exp(_TWO64 * a) + _ONE64)
+    return _ONE64 - _TWO64 / (exp64(_TWO64 * a) + _ONE64)
 
 
 @njit(inline="always")
@@ -79,7 +127,7 @@ def _sigmoid_f32(a):
 
 @njit(inline="always")
 def _sigmoid_f64(a):
-    return _ONE64 / (_ONE64 + np.exp(-a))
+    return _ONE64 / (_ONE64 + exp64(-a))
 
 
 @overload(tanh, jit_options=dict(error_model="numpy"))

@@ -83,3 +83,26 @@ def test_poisoning_catches_an_unwritten_element(monkeypatch):
     args, upstream = random_case("lstm", 2, 3, 4, 5, seed=0)
     with pytest.raises(AssertionError, match="NaN"):
         compare("lstm", {}, args, upstream, np.float64)
+
+
+def test_exp64_matches_numpy_exp_over_its_range():
+    """The vectorisable float64 e^x of the gates (rnnkit/cpu/_math.py): relative error ≤ 2e-15
+    on [-708, 709], clamped (never inf or 0) beyond, so σ and tanh saturate without overflow."""
+    from numba import njit
+
+    from rnnkit.cpu._math import exp64
+
+    @njit
+    def apply(xs):
+        out = np.empty_like(xs)
+        for i in range(xs.size):
+            out[i] = exp64(xs[i])
+        return out
+
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([np.linspace(-708, 709, 100_001), rng.uniform(-30, 30, 100_000),
+                         [0.0, 1e-300, -1e-300, np.log(2), -np.log(2)]])
+    assert np.max(np.abs(apply(xs) / np.exp(xs) - 1)) <= 2e-15
+    beyond = apply(np.array([-1e4, -np.inf, 1e4, np.inf]))
+    assert beyond[0] == beyond[1] and beyond[2] == beyond[3]
+    assert np.allclose(beyond, np.exp([-708.0, -708.0, 709.0, 709.0]), rtol=2e-15, atol=0)
