@@ -9,7 +9,7 @@ show that the two compute the same function.
     python benchmarks/train_throughput.py --backends numba,numpy,torch --steps 30 --json out.json
 
 Each backend runs --warmup untimed steps (Numba compiles on first use), then --steps timed ones;
-chars/s = N * T * steps / seconds.
+the backends take turns, one step each; chars/s = N * T * steps / seconds.
 """
 import argparse
 import json
@@ -42,16 +42,13 @@ def run_rnnkit(backend, args, vocab, windows, state_dict):
     model.load_state_dict(state_dict)
     optimizer = Adam(model.parameters(), lr=1e-3)
     state = None
-    losses, times = [], []
     for x, y in windows:
         start = time.perf_counter()
         scores, state = model.forward(x, state)
         loss, dscores = softmax_cross_entropy(scores, y)
         grads = model.backward(dscores)
         optimizer.step(clip_grad_norm(grads, 5.0)[0])
-        times.append(time.perf_counter() - start)
-        losses.append(loss)
-    return losses, times
+        yield float(loss), time.perf_counter() - start
 
 
 def run_torch(args, vocab, windows, state_dict):
@@ -76,7 +73,6 @@ def run_torch(args, vocab, windows, state_dict):
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict.items()})
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     state = None
-    losses, times = [], []
     for x, y in windows:
         start = time.perf_counter()
         x_t, y_t = torch.from_numpy(x), torch.from_numpy(y)
@@ -88,9 +84,7 @@ def run_torch(args, vocab, windows, state_dict):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
-        times.append(time.perf_counter() - start)
-        losses.append(float(loss.detach()))
-    return losses, times
+        yield float(loss.detach()), time.perf_counter() - start
 
 
 def main(argv=None):
@@ -129,7 +123,7 @@ def main(argv=None):
           f"{args.embedding_dim}, vocabulary {len(vocab)}, N={args.batch_size}, T={args.seq_len}, "
           f"float32; {args.warmup} warm-up + {args.steps} timed steps; "
           f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
-    results = {}
+    runs, labels = {}, {}
     for backend in backends:
         if backend == "torch":
             try:
@@ -139,31 +133,48 @@ def main(argv=None):
                 continue
             if args.threads:
                 torch.set_num_threads(args.threads)
-            losses, times = run_torch(args, vocab, windows, state_dict)
-            label = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+            runs[backend] = run_torch(args, vocab, windows, state_dict)
+            labels[backend] = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
         else:
+            runs[backend] = run_rnnkit(backend, args, vocab, windows, state_dict)
+            labels[backend] = f"rnnkit {backend}"
+    # the backends take turns, one training step each, so a change of the machine's load (other
+    # jobs on a shared machine) slows them alike and their ratio stays meaningful
+    losses = {backend: [] for backend in runs}
+    times = {backend: [] for backend in runs}
+    for _ in windows:
+        for backend in list(runs):
             try:
-                losses, times = run_rnnkit(backend, args, vocab, windows, state_dict)
-            except RuntimeError as error:
+                loss, seconds = next(runs[backend])
+            except RuntimeError as error:  # e.g. a backend that cannot run here
                 print(f"{backend}: {error}, skipped")
+                del runs[backend], losses[backend], times[backend]
                 continue
-            label = f"rnnkit {backend}"
-        timed = times[args.warmup:]
-        results[backend] = {"label": label, "chars_per_s": chars * len(timed) / sum(timed),
+            losses[backend].append(loss)
+            times[backend].append(seconds)
+    results = {}
+    for backend in runs:
+        timed = times[backend][args.warmup:]
+        results[backend] = {"label": labels[backend],
+                            "chars_per_s": chars * len(timed) / sum(timed),
                             "median_step_ms": 1e3 * float(np.median(timed)),
-                            "first_loss": losses[0], "last_loss": losses[-1],
-                            "first_step_s": times[0]}
+                            "best_step_ms": 1e3 * float(np.min(timed)),
+                            "first_loss": losses[backend][0], "last_loss": losses[backend][-1],
+                            "first_step_s": times[backend][0]}
         r = results[backend]
-        print(f"{label:<32} {r['chars_per_s']:>10,.0f} chars/s  median step "
-              f"{r['median_step_ms']:7.1f} ms  first step {r['first_step_s']:6.2f} s  "
-              f"loss {r['first_loss']:.5f} -> {r['last_loss']:.5f}", flush=True)
+        print(f"{r['label']:<32} {r['chars_per_s']:>10,.0f} chars/s  median step "
+              f"{r['median_step_ms']:7.1f} ms  best {r['best_step_ms']:7.1f} ms  first step "
+              f"{r['first_step_s']:6.2f} s  loss {r['first_loss']:.5f} -> {r['last_loss']:.5f}",
+              flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if "torch" in results:
         for backend in ("numba", "numpy"):
             if backend in results:
                 ratio = results[backend]["chars_per_s"] / results["torch"]["chars_per_s"]
+                best = results["torch"]["best_step_ms"] / results[backend]["best_step_ms"]
                 diff = abs(results[backend]["first_loss"] - results["torch"]["first_loss"])
-                print(f"{backend} / torch throughput: {ratio:.2f}x; first-step loss differs by "
-                      f"{diff:.1e}")
+                print(f"{backend} / torch throughput: {ratio:.2f}x (best steps: {best:.2f}x); "
+                      f"first-step loss differs by {diff:.1e}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "results": results}, f, indent=1)
