@@ -23,7 +23,7 @@ import math
 import numba
 import numpy as np
 
-from rnnkit.threads import kernel_region
+from rnnkit.threads import kernel_region, start_numba_threads
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -39,6 +39,7 @@ def threads_for(N, H, G):
     """How many blocks (threads) a sequence of this size is worth: 1 means the serial kernel."""
     if ThreadpoolController is None or N * H * G * H < PARALLEL_MIN_WORK:
         return 1
+    start_numba_threads()  # before numba.get_num_threads() would start them its own way
     return min(numba.get_num_threads(), H)
 
 

@@ -125,3 +125,31 @@ def test_command_threads_zero_keeps_the_global_setting(monkeypatch):
     assert calls == [2]
     with pytest.raises(ValueError, match="--threads must be >= 0"):
         limit_threads(-2)
+
+
+#: runs a parallel kernel, then prints what OpenMP read (libgomp's omp_display_env, to stderr)
+WAIT_PROBE = r"""
+import ctypes, os, numpy as np, rnnkit, numba
+m = rnnkit.LSTM(16, 128, backend="numba", dtype=np.float32, seed=0)
+m.forward(np.ones((32, 5, 16), np.float32))
+print(numba.threading_layer(), os.environ.get("OMP_WAIT_POLICY"))
+ctypes.CDLL("libgomp.so.1").omp_display_env(0)
+"""
+
+
+@pytest.mark.parametrize("user_policy", [None, "ACTIVE"])
+def test_numba_threads_wait_passively_unless_the_user_chose(user_policy):
+    """Rule 4: Numba's OpenMP threads sleep at the per-step barrier instead of spinning (a
+    spinning thread keeps the core from the one it waits for when another job runs); the
+    variable is not left behind, and a user's own policy wins."""
+    env = clean_env()
+    if user_policy:
+        env["OMP_WAIT_POLICY"] = user_policy
+    done = subprocess.run([sys.executable, "-c", WAIT_PROBE], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    layer, left = done.stdout.split()
+    if layer != "omp":
+        pytest.skip(f"Numba uses its {layer} threading layer here, not OpenMP")
+    assert left == (user_policy or "None")
+    assert f"OMP_WAIT_POLICY = '{user_policy or 'PASSIVE'}'" in done.stderr
