@@ -4,6 +4,7 @@ Most checks run in a fresh process with no thread variables set, as a new user's
 depended on what had been imported, and in which order, before the first kernel ran.
 """
 import json
+import re
 import subprocess
 import sys
 
@@ -127,13 +128,14 @@ def test_command_threads_zero_keeps_the_global_setting(monkeypatch):
         limit_threads(-2)
 
 
-#: runs a parallel kernel, then prints what OpenMP read (libgomp's omp_display_env, to stderr)
+#: runs a parallel kernel, then prints what OpenMP read (libgomp's omp_display_env, to stderr;
+#: it shows an unset policy as PASSIVE too, but the spin count as 300000 instead of 0)
 WAIT_PROBE = r"""
 import ctypes, os, numpy as np, rnnkit, numba
 m = rnnkit.LSTM(16, 128, backend="numba", dtype=np.float32, seed=0)
 m.forward(np.ones((32, 5, 16), np.float32))
 print(numba.threading_layer(), os.environ.get("OMP_WAIT_POLICY"))
-ctypes.CDLL("libgomp.so.1").omp_display_env(0)
+ctypes.CDLL("libgomp.so.1").omp_display_env(1)
 """
 
 
@@ -153,3 +155,5 @@ def test_numba_threads_wait_passively_unless_the_user_chose(user_policy):
         pytest.skip(f"Numba uses its {layer} threading layer here, not OpenMP")
     assert left == (user_policy or "None")
     assert f"OMP_WAIT_POLICY = '{user_policy or 'PASSIVE'}'" in done.stderr
+    spins = re.search(r"GOMP_SPINCOUNT = '(\d+)'", done.stderr).group(1)
+    assert (int(spins) > 0) == (user_policy == "ACTIVE"), spins
