@@ -10,8 +10,9 @@ autograd on, as a training forward). numba and PyTorch are called once first (th
 that compiles or loads the kernels is timed apart, as the "first call"; the numpy reference needs
 no warm-up), then every backend is repeated for about a second (at least 3 calls each; the slow numpy reference, timed first and on its own, at least
 one), and the median is reported. PyTorch runs with as many threads as Numba
-(``torch.set_num_threads``), in the same process, its calls alternating with numba's, so their
-ratio is measured under the same conditions even when the machine's load changes.
+(``torch.set_num_threads``) and the same passive OpenMP wait policy, in the same process, its
+calls alternating with numba's, so their ratio is measured under the same conditions even when
+the machine's load changes.
 
 FLOP counts are those of the matrix products (2·N·T·G·H·(D+H) for a forward, three times that for
 forward+backward; the elementwise gate work is not counted), divided by the median time. The
@@ -56,9 +57,11 @@ def machine():
     """What the numbers were measured on."""
     import numba
 
+    from rnnkit.threads import get_num_threads  # starts Numba's threads as the kernels would
+
     info = dict(python=platform.python_version(), numpy=np.__version__, numba=numba.__version__,
                 platform=platform.platform(), cpus=os.cpu_count(),
-                numba_threads=numba.get_num_threads(), numba_threading_layer=None,
+                numba_threads=get_num_threads(), numba_threading_layer=None,
                 load_average=os.getloadavg() if hasattr(os, "getloadavg") else None)
     try:
         with open("/proc/cpuinfo") as f:
@@ -72,10 +75,21 @@ def machine():
 
 
 def _torch():
+    """PyTorch, imported with the OpenMP wait policy rnnkit gives Numba's threads (passive,
+    unless the user set one): the benchmark alternates the two, and a pool that spins after its
+    call takes the cores from the other's next call (rnnkit/threads.py, rule 4)."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"]
+    chosen = any(k in os.environ for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"))
+    if not chosen:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read once, when torch's OpenMP loads
     try:
         import torch
     except ImportError:
         return None
+    finally:
+        if not chosen:
+            del os.environ["OMP_WAIT_POLICY"]
     return torch
 
 
@@ -191,14 +205,13 @@ def time_interleaved(functions, seconds=1.0, max_repeats=30, min_repeats=None):
 def run_grid(shapes=SHAPES, cells=CELLS, dtypes=DTYPES, backends=BACKENDS, seconds=1.0,
              progress=print):
     """Time every (cell, dtype, shape, backend, pass): a list of result dicts."""
-    import numba
-
     from rnnkit.cpu import sequence as numba_backend
     from rnnkit.reference import sequence as numpy_backend
+    from rnnkit.threads import get_num_threads
 
     torch = _torch() if "torch" in backends else None
     if torch is not None:
-        torch.set_num_threads(numba.get_num_threads())
+        torch.set_num_threads(get_num_threads())
     modules = {"numpy": numpy_backend, "numba": numba_backend}
     results = []
     for cell in cells:

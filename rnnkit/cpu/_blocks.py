@@ -30,6 +30,10 @@ try:
 except ImportError:  # optional: without it the serial kernels run, with a multithreaded BLAS
     ThreadpoolController = None
 
+# start Numba's threads now, with rnnkit's wait policy, before any other code (a user's
+# numba.get_num_threads(), say) starts them with OpenMP's spinning default (rnnkit/threads.py)
+start_numba_threads()
+
 #: below this many multiply-adds per time step (N·H·G·H), starting the threads costs more than
 #: splitting the work saves (measured: a parallel region costs ~10 µs on 2 cores)
 PARALLEL_MIN_WORK = 256 * 1024
