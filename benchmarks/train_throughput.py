@@ -126,9 +126,10 @@ def main(argv=None):
     runs, labels = {}, {}
     for backend in backends:
         if backend == "torch":
-            try:
-                import torch
-            except ImportError:
+            from rnnkit.bench import _torch
+
+            torch = _torch()  # with the OpenMP wait policy of Numba's threads (see there)
+            if torch is None:
                 print("torch: not installed, skipped")
                 continue
             if args.threads:
