@@ -99,6 +99,8 @@ def start_numba_threads():
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         parallel._launch_threads()
+    except (ValueError, RuntimeError, OSError):
+        pass  # e.g. NUMBA_THREADING_LAYER names a missing layer: Numba says so when a kernel runs
     finally:
         if not chosen:
             del os.environ["OMP_WAIT_POLICY"]
