@@ -39,7 +39,24 @@ def _dask_slots(client):
 
 def grade(course_dir, assignments=None, students=None, jobs=None, scheduler=None, force=False,
           unsandboxed=False, progress=True, log=print, **overrides):
-    """Grade every submission of `course_dir` (or the chosen ones) -> list of Outcome."""
+    """Grade every submission of `course_dir` (or the chosen ones) -> list of Outcome.
+
+    The coordinator's own numpy work (recomputing the references) runs with one BLAS thread:
+    its small products gain nothing from more, and a multithreaded OpenBLAS spinning next to
+    the sandboxes' kernels on a busy machine was seen to stall verification for many minutes.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: grading works without it, BLAS keeps its threads
+        return _grade(course_dir, assignments, students, jobs, scheduler, force, unsandboxed,
+                      progress, log, **overrides)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _grade(course_dir, assignments, students, jobs, scheduler, force, unsandboxed,
+                      progress, log, **overrides)
+
+
+def _grade(course_dir, assignments, students, jobs, scheduler, force, unsandboxed, progress,
+           log, **overrides):
     coord = Coordinator(course_dir, jobs=jobs, scheduler=scheduler, **overrides)
     settings = coord.settings
     sandbox = require_bwrap(unsandboxed, log=log) is not None
