@@ -131,8 +131,9 @@ def test_replacing_the_checker_scores_zero_and_is_flagged(graded):
     # the replaced checker stays replaced for every later test cell: all of them score 0
     assert _failing(r) == set(_auto_cells(r))
     flags = "\n".join(r["flags"])
-    assert "test_adam_step passed in the kernel but failed verification" in flags
-    assert "grading-use" in flags
+    incidents = "\n".join(r["incidents"])
+    assert "unverified in 05_training/test_adam_step: passed in the kernel" in incidents
+    assert "grading-use" in flags and "check-rebind" in flags
 
 
 def test_feedback_hides_the_hidden_tests(graded):

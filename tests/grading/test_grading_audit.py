@@ -209,3 +209,19 @@ def test_install_appends_choose_seeds_to_the_sanitizers():
     assert sanitize[-1] is ChooseSeeds and sanitize.count(ChooseSeeds) == 1
     names = [getattr(p, "__name__", str(p)).split(".")[-1] for p in sanitize]
     assert names.index("OverwriteCells") < names.index("ChooseSeeds")
+
+
+def test_a_warning_on_stderr_does_not_fail_a_verified_check():
+    import nbformat as nbf
+
+    from rnnkit.grading.nbgrader_plugin import _warnings_are_not_failures
+    cell = nbf.v4.new_code_cell("check('rnn_forward', rnn_forward)")
+    cell.outputs = [nbf.v4.new_output("stream", name="stderr", text="NumbaPerformanceWarning"),
+                    nbf.v4.new_output("stream", name="stdout", text="5/5 cases match")]
+    _warnings_are_not_failures(cell)
+    assert [o["name"] for o in cell.outputs] == ["stdout", "stdout"]
+    cell.outputs[0]["name"] = "stderr"
+    cell.outputs.append(nbf.v4.new_output("error", ename="AssertionError", evalue="x",
+                                          traceback=[]))
+    _warnings_are_not_failures(cell)  # a cell that raised keeps its stderr
+    assert cell.outputs[0]["name"] == "stderr"
