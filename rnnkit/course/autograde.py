@@ -22,7 +22,8 @@ def autograde(root, jobs=2, students=None, progress=True, log=print, unsandboxed
     """Grade every submission (or those of ``students``) -> list of status dicts.
 
     Each dict: student, assignment, ok (graded at all), reason (why not), score, max_score,
-    flags (audit), incidents (grader incidents, as text), manual_pending (points), notes.
+    flags (audit), incidents (grader incidents, as text), manual_pending (points), notes,
+    and cells: {grade cell: (score, max score)} from the gradebook (absent when not graded).
     Raises rnnkit.scale.sandbox.SandboxError when bwrap is missing and not ``unsandboxed``.
     """
     import json
@@ -33,4 +34,24 @@ def autograde(root, jobs=2, students=None, progress=True, log=print, unsandboxed
     export_status(root, outcomes)
     status = json.loads((root / STATUS_FILE).read_text())
     keys = {f"{o.student}/{o.assignment}" for o in outcomes}
-    return [status[k] for k in sorted(keys)]
+    results = [status[k] for k in sorted(keys)]
+    _add_cell_scores(root, results)
+    return results
+
+
+def _add_cell_scores(root, results):
+    """result["cells"] = {grade cell: (score, max score)}, read from the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from rnnkit.scale.coordinator import Coordinator
+    coord = Coordinator(root)
+    with Gradebook(coord.db_url, coord.coursedir.course_id) as gb:
+        for r in results:
+            if not r.get("ok"):
+                continue  # not graded: the result says why
+            try:
+                submission = gb.find_submission(r["assignment"], r["student"])
+            except MissingEntry:
+                continue
+            r["cells"] = {g.name: (g.score, g.max_score)
+                          for nb in submission.notebooks for g in nb.grades}

@@ -54,23 +54,7 @@ def graded(released_part2):
             fill(_release(course, "05_training"), sources["05_training"],
                  edits=[("adam_step", *CHEAT), ("adam_step", None, CHEAT_TAIL)]))
     results = run_autograde(course, jobs=2)
-    _add_cell_scores(course, results)
     return course, {(r["student"], r["assignment"]): r for r in results}
-
-
-def _add_cell_scores(course, results):
-    """result["cells"] = {grade cell: (score, max score)}, read from the gradebook (the grading
-    engine's results carry the totals only)."""
-    from nbgrader.api import Gradebook, MissingEntry
-    from rnnkit.course.nbapi import open_api
-    api = open_api(course)
-    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
-        for r in results:
-            try:
-                nb = gb.find_submission_notebook(r["assignment"], r["assignment"], r["student"])
-            except MissingEntry:
-                continue  # not graded: the result says why
-            r["cells"] = {g.name: (g.score, g.max_score) for g in nb.grades}
 
 
 def _auto_cells(result):

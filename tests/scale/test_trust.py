@@ -10,6 +10,7 @@ import csv
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -63,13 +64,16 @@ ATTACKS = {
 }
 
 
-def _big_files(folder, limit=100 << 20):
+def _big_files(folder, since, limit=100 << 20):
+    """Files over `limit` bytes below `folder` written since the time `since`."""
     found = []
     for d, _, files in os.walk(folder):
         for f in files:
+            path = os.path.join(d, f)
             with __import__("contextlib").suppress(OSError):
-                if os.path.getsize(os.path.join(d, f)) > limit:
-                    found.append(os.path.join(d, f))
+                info = os.stat(path)
+                if info.st_size > limit and info.st_mtime >= since:
+                    found.append(path)
     return found
 
 
@@ -95,9 +99,11 @@ def runs(tiny_template, tmp_path_factory):
     source_before = {p: p.read_bytes() for p in (mixed / "source").rglob("*") if p.is_file()}
     kit_before = sorted(p.name for p in KIT.iterdir())
     log = []
+    started = time.time()
     outcomes = grade(mixed, jobs=2, progress=False, log=log.append)
     export_status(mixed, outcomes)
     return {"alone": alone, "mixed": mixed, "log": log, "kit_before": kit_before,
+            "started": started,
             "source_before": source_before, "outcomes": {o.student: o for o in outcomes}}
 
 
@@ -142,7 +148,8 @@ def test_nothing_outside_the_sandbox_changed(runs):
     assert after == runs["source_before"]
     assert sorted(p.name for p in KIT.iterdir()) == runs["kit_before"]
     assert not (KIT / "pwned.py").exists()
-    assert not _big_files(tempfile.gettempdir()) and not _big_files(mixed)
+    since = runs["started"]
+    assert not _big_files(tempfile.gettempdir(), since) and not _big_files(mixed, since)
     rows = grades(mixed)
     assert all(manual is None for _, manual in rows.values())
 
