@@ -1,10 +1,5 @@
 """`check`: run a student's function on generated cases and compare it with the reference."""
-import copy
 import secrets
-import sys
-import textwrap
-
-import numpy as np
 
 import rnnkit.reference as reference
 from rnnkit.grading import record as records
@@ -13,9 +8,10 @@ from rnnkit.grading.compare import describe, first_mismatch
 from rnnkit.grading.diagnose import (explain_probes, forward_note, gate_blocks, match_mistake,
                                      nonfinite_hint, outputs_summary, run_probes)
 from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
+from rnnkit.grading.messages import WIDTH, check_failure, headed, label, wrap_message  # noqa: F401
 from rnnkit.grading.mistakes import mistakes_for
-from rnnkit.grading.runner import (Problem, StudentCrash, quiet, run_reference, run_student,
-                                   validate_student)
+from rnnkit.grading.runner import (Problem, StudentCrash, run_reference, run_student,
+                                   validate_student, x_restored)
 
 
 def check(name, func, forward=None, cases=None, seed=None, hidden=False, **variant):
@@ -58,62 +54,10 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
     finally:
         records.emit(record)
     if failure:
-        raise check_failure(_headed(name, label(exercise, full_variant), failure)) from None
+        raise check_failure(headed(name, label(exercise, full_variant), failure)) from None
     # flushed now: a later failing check's error must not overtake this line in the output
     print(f"{name}: {len(plan)}/{len(plan)} cases match the reference "
           f"(scaled error ≤ {exercise.tolerance:.0e})", flush=True)
-
-
-#: the width messages are wrapped to (a notebook's output area, nbgrader's feedback page)
-WIDTH = 100
-
-
-def check_failure(message):
-    """The AssertionError a failed check raises, shown in a notebook as its message alone.
-
-    IPython (and so nbgrader's Validate dialog and the graded notebook) prints the result of
-    ``_render_traceback_`` instead of a traceback: the checker's own frames tell a student
-    nothing. Long prose lines are wrapped; lines of the student's own traceback are kept.
-    """
-    sys.stdout.flush()  # the lines of the checks that passed come first
-    error = AssertionError(message)
-    lines = wrap_message(f"AssertionError: {message}")
-    error._render_traceback_ = lambda: list(lines)
-    return error
-
-
-def wrap_message(text, width=WIDTH):
-    """The lines of `text`, prose wrapped at `width`; indented lines (code) kept as they are."""
-    lines = []
-    for line in text.splitlines():
-        if line.startswith((" ", "\t")) or len(line) <= width:
-            lines.append(line)
-        else:
-            lines += textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
-    return lines
-
-
-def label(exercise, variant):
-    """The exercise's name and, for a cell with options, the variant being checked.
-
-    'rnn_forward with nonlinearity="relu"': a student who fails a hidden relu test must not
-    go looking for a bug in their tanh path.
-    """
-    options = exercise.variant_defaults()
-    if not options:
-        return exercise.name
-    spelled = ", ".join(f'{k}="{variant[k]}"' if isinstance(variant[k], str) else
-                        f"{k}={variant[k]}" for k in options)
-    return f"{exercise.name} with {spelled}"
-
-
-def _headed(name, head, failure):
-    """Every message names the function (with its variant) once, at the start."""
-    if failure.startswith(name + " is not implemented"):
-        return failure  # the same for every variant
-    if failure.startswith(name + " "):
-        return head + failure[len(name):]
-    return f"{head}: {failure}"
 
 
 def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, record):
@@ -124,8 +68,9 @@ def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, r
     try:
         raw = run_student(exercise, func, inputs, variant, pass_variant, forward, where)
         actual = validate_student(exercise, raw, expected, case)
-        if exercise.family == "numgrad":
-            _check_x_restored(exercise, func, inputs)
+        if exercise.family == "numgrad" and not x_restored(func, inputs):
+            raise Problem("eval_numerical_gradient changed x: restore each element after "
+                          "perturbing it (x[ix] = old).")
     except Problem as problem:  # a StudentCrash's message already says where
         records.add_result(record, case, error=problem)
         message = str(problem) if isinstance(problem, StudentCrash) else \
@@ -138,12 +83,28 @@ def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, r
     mismatch = first_mismatch(actual, expected, exercise.tolerance)
     if mismatch is None:
         return None
+    return explain_mismatch(
+        exercise, inputs, variant, actual, expected, mismatch, where,
+        probe_results=lambda: run_probes(exercise, func, forward, inputs, variant, pass_variant,
+                                         mismatch.output, exercise.tolerance),
+        forward_note=lambda: _wrong_forward(exercise, forward, inputs, variant, pass_variant))
+
+
+def explain_mismatch(exercise, inputs, variant, actual, expected, mismatch, where,
+                     probe_results=None, forward_note=None):
+    """The message for a case whose outputs do not match the reference.
+
+    What went wrong first, then why: the student's own forward (for a backward), a non-finite
+    value, a classic mistake, or the isolation probes; then a summary of every output.
+    `probe_results` and `forward_note` are called only when needed (they may rerun the
+    student's function); the grader passes ones that read the student's recorded outputs.
+    """
     tolerance = exercise.tolerance
     head = (f"{mismatch.output} does not match the reference {where}. "
             f"{describe(mismatch, tolerance)}")
     mistake = match_mistake(exercise, inputs, variant, actual, expected, mismatch.output,
                             tolerance)
-    note = _wrong_forward(exercise, forward, inputs, variant, pass_variant)
+    note = forward_note() if forward_note is not None and exercise.is_backward else None
     if note:
         # the backward runs on the forward's wrong cache: a hint about the backward itself
         # would send the student to the wrong function; a slip made in both (z and 1 - z
@@ -159,10 +120,8 @@ def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, r
         lines.append(hint)
     if mistake is not None:
         lines.append(f"Your {mismatch.output} matches what you get when {mistake.description}.")
-    elif not hint:
-        lines += explain_probes(exercise, run_probes(exercise, func, forward, inputs, variant,
-                                                     pass_variant, mismatch.output, tolerance),
-                                mismatch.output)
+    elif not hint and probe_results is not None:
+        lines += explain_probes(exercise, probe_results(), mismatch.output)
     lines += outputs_summary(actual, expected, tolerance)
     lines += gate_blocks(exercise, actual, expected, tolerance)
     return "\n".join(lines)
@@ -178,13 +137,3 @@ def _wrong_forward(exercise, forward, inputs, variant, pass_variant):
     if not exercise.is_backward:
         return None
     return forward_note(exercise, forward, inputs, variant, pass_variant, exercise.tolerance)
-
-
-def _check_x_restored(exercise, func, inputs):
-    """eval_numerical_gradient must leave x as it found it."""
-    mine = copy.deepcopy(inputs)
-    with quiet():
-        func(mine["f"], mine["x"], mine["df"])
-    if not np.array_equal(mine["x"], inputs["x"]):
-        raise Problem("eval_numerical_gradient changed x: restore each element after "
-                      "perturbing it (x[ix] = old).")

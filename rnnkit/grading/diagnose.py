@@ -6,14 +6,13 @@ Two tools, both run on the failing case only:
 - isolation probes: rerun the student's function with parts switched off (recurrent path,
   input path, biases), with one time step or one example, and see which version is right.
 """
-import copy
-
 import numpy as np
 
 from rnnkit.grading.compare import first_mismatch, scaled_error
 from rnnkit.grading.exercises import EXERCISES
 from rnnkit.grading.mistakes import mistakes_for, run_mistake
-from rnnkit.grading.runner import Problem, run_reference, run_student, validate_student
+from rnnkit.grading.probes import forward_outputs, probe_inputs, probe_outputs, probes  # noqa: F401
+from rnnkit.grading.runner import run_reference
 
 #: a student's output "equals" a mutant's when they agree this closely
 MATCH_TOLERANCE = 1e-6
@@ -41,65 +40,37 @@ def match_mistake(exercise, inputs, variant, actual, expected, output, tolerance
     return best
 
 
-def _zero(inputs, *names):
-    for n in names:
-        if n in inputs:
-            inputs[n] = np.zeros_like(inputs[n])
-
-
-def _slice(inputs, axis, names):
-    for n in names:
-        if n in inputs:
-            inputs[n] = inputs[n][(slice(None),) * axis + (slice(0, 1),)]
-
-
-def probes(exercise):
-    """name -> function(inputs) -> modified inputs, for the exercise's family."""
-    found = {}
-    if exercise.family in ("rnn", "lstm", "gru"):
-        h = ("h0",) if exercise.sequence else ("h_prev",)
-        found["input_only"] = lambda i: _zero(i, "W_hh", *h)
-        found["recurrent_only"] = lambda i: _zero(i, "W_ih", "x")
-        found["zero_bias"] = lambda i: _zero(i, "b_ih", "b_hh")
-        batch = ("x", "h0", "h_prev", "c0", "c_prev", "dh", "dh_next", "dc_next")
-    elif exercise.family == "affine":
-        found["zero_bias"] = lambda i: _zero(i, "b")
-        batch = ("h", "dscores")
-    elif exercise.family == "loss":
-        found["no_mask"] = lambda i: i.__setitem__("mask", np.ones_like(i["mask"]))
-        batch = ("scores", "y", "mask")
-    else:
-        return found
-    if exercise.sequence:
-        found["one_step"] = lambda i: _slice(i, 1, ("x", "dh", "h", "dscores", "scores", "y",
-                                                   "mask"))
-    found["one_example"] = lambda i: _slice(i, 0, batch)
-    return found
-
-
 def run_probes(exercise, func, forward, inputs, variant, pass_variant, output, tolerance):
     """probe name -> True (right), False (wrong), None (uninformative), for `output`."""
+    return judge_probes(exercise, probe_outputs(exercise, func, forward, inputs, variant,
+                                                pass_variant), inputs, variant, output, tolerance)
+
+
+def judge_probes(exercise, outputs, inputs, variant, output, tolerance):
+    """The probes' verdicts from the student's outputs on them (`probes.probe_outputs`).
+
+    True: the student's `output` is right on the probe; False: wrong (or it failed there);
+    None: uninformative (the expected value is zero, or the probe was not run).
+    """
     results = {}
-    for name, modify in probes(exercise).items():
-        probe_inputs = copy.deepcopy(inputs)
-        modify(probe_inputs)
+    for name, changed in probe_inputs(exercise, inputs).items():
+        if name not in outputs:
+            continue
         try:
-            expected = run_reference(exercise, probe_inputs, variant, _reference())
-            if not np.any(expected[output]):
-                results[name] = None  # trivially zero: tells nothing
-                continue
-            raw = run_student(exercise, func, probe_inputs, variant, pass_variant, forward)
-            actual = validate_student(exercise, raw, expected, _FakeCase())
-            results[name] = scaled_error(actual[output], expected[output]) <= tolerance
-        except Problem:
-            results[name] = False
-        except Exception:
+            expected = run_reference(exercise, changed, variant, _reference())
+        except Exception:  # noqa: BLE001 (the probe does not apply to these inputs)
             results[name] = None
+            continue
+        if not np.any(expected[output]):
+            results[name] = None  # trivially zero: tells nothing
+            continue
+        actual = outputs[name]
+        if actual is None or output not in actual or actual[output].shape != \
+                expected[output].shape:
+            results[name] = False
+            continue
+        results[name] = scaled_error(actual[output], expected[output]) <= tolerance
     return results
-
-
-class _FakeCase:
-    sizes = {}
 
 
 def _reference():
@@ -212,16 +183,19 @@ def _rows(k):
 
 def forward_note(exercise, forward, inputs, variant, pass_variant, tolerance):
     """For a backward: a sentence when the student's own forward is already wrong."""
+    return judge_forward(exercise, forward_outputs(exercise, forward, inputs, variant,
+                                                   pass_variant), inputs, variant, tolerance)
+
+
+def judge_forward(exercise, actual, inputs, variant, tolerance):
+    """The note of `forward_note` from the forward's outputs (None: it failed to run)."""
     fwd = EXERCISES[exercise.forward]
-    try:
-        expected = run_reference(fwd, inputs, variant, _reference())
-        raw = run_student(fwd, forward, inputs, variant, pass_variant)
-        actual = validate_student(fwd, raw, expected, _FakeCase())
-    except Problem:
+    if actual is None:
         return (f"Fix your forward first: your {fwd.name} (given as forward=) does not pass "
                 f"its own check (check({fwd.name!r}, {fwd.name})), and this backward runs on "
                 f"its cache.")
-    except Exception:
+    expected = run_reference(fwd, inputs, variant, _reference())
+    if set(actual) != set(expected) or any(actual[k].shape != expected[k].shape for k in actual):
         return None
     m = first_mismatch(actual, expected, tolerance)
     if m is None:

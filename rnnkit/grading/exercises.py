@@ -76,16 +76,13 @@ EXERCISES = {e.name: e for e in [
 
 
 def part2_exercises():
-    """The course's part-2 exercises (rnnkit.grading.part2.PART2) by name; {} without them.
+    """The course's part-2 exercises (`rnnkit.grading.part2`) by name.
 
     They have their own check and verify_record; `check` and the grader hand those names on.
-    Part 1 keeps working if part 2 is missing or broken.
+    An import error is raised, not swallowed: a broken part 2 must not grade 05-08 as zero.
     """
-    try:
-        from rnnkit.grading.part2 import PART2
-    except Exception:  # noqa: BLE001 (an optional add-on must not break part 1)
-        return {}
-    return PART2
+    from rnnkit.grading.part2 import part2_exercises as exercises
+    return exercises()
 
 
 def get_exercise(name):

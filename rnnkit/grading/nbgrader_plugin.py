@@ -20,6 +20,7 @@ import rnnkit.reference as _REFERENCE
 from rnnkit.grading import audit as _audit
 from rnnkit.grading import verify as _verify
 from rnnkit.grading.exercises import part2_exercises
+from rnnkit.grading.messages import wrap_message
 
 part2_exercises()  # import part 2's checkers now too, before any kernel runs
 
@@ -59,10 +60,12 @@ class VerifyRecords(NbGraderPreprocessor):
     Runs right after Execute, before SaveAutoGrades. SaveAutoGrades reads a test cell's
     outputs in order and returns at the first execute_result (partial credit) or failure
     (error, stderr); so in EVERY test cell a failure is moved first, and a cell whose records
-    do not verify gets an inserted "UntrustedResult" error first (unless the check's own error
-    is already there). The summary goes to nb.metadata["rnnkit"]["verify"]; an entry with
-    ``passed_in_kernel`` and not ``verified`` is a check that passed in the student's kernel
-    but not in the grader: the export reports it as an incident.
+    do not verify gets an inserted error first (unless the check's own error is already there):
+    the explanation of the wrong answer (the student build's `check` only records, so this is
+    where a wrong answer is told), or "UntrustedResult" when a record is missing, malformed or
+    made for other inputs. The summary goes to nb.metadata["rnnkit"]["verify"]; an entry with
+    ``passed_in_kernel`` and neither ``verified`` nor ``wrong_answer`` is a result the grader
+    cannot trust: the export reports it as an incident.
     """
 
     def preprocess(self, nb, resources):
@@ -75,7 +78,9 @@ class VerifyRecords(NbGraderPreprocessor):
                 continue
             problems = _verify.verify_cell(cell.source, cell.get("outputs", []), _REFERENCE)
             cell_id = _cell_id(cell, k)
-            entry = {"cell_id": cell_id, "verified": not problems, "problems": problems,
+            entry = {"cell_id": cell_id, "verified": not problems,
+                     "problems": [str(p) for p in problems],
+                     "wrong_answer": bool(problems) and all(p.wrong for p in problems),
                      "passed_in_kernel": not (cell.outputs and _is_failure(cell.outputs[0]))}
             summary.append(entry)
             if problems:
@@ -120,11 +125,18 @@ def _warnings_are_not_failures(cell):
 def _fail_first(cell, problems):
     """Make sure the cell scores 0: its first output must be a failure.
 
-    A cell whose check already failed in the kernel (an honest wrong answer) keeps its own
-    error (already moved first), so the student reads their check's explanation and nothing
-    else. Otherwise an UntrustedResult error is inserted first.
+    A cell whose check already failed in the kernel (a crash, a wrong shape) keeps its own
+    error (already moved first), so the student reads that explanation and nothing else. A
+    wrong answer gets the grader's explanation of it, as an AssertionError; anything else an
+    UntrustedResult error.
     """
     if cell.outputs and _is_failure(cell.outputs[0]):
+        return
+    if all(p.wrong for p in problems):
+        message = "\n".join(p.explanation or str(p) for p in problems)
+        cell.outputs.insert(0, nbformat.v4.new_output(
+            "error", ename="AssertionError", evalue=message,
+            traceback=wrap_message(f"AssertionError: {message}")))
         return
     message = "not graded: " + "; ".join(problems)
     cell.outputs.insert(0, nbformat.v4.new_output(

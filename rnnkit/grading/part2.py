@@ -90,7 +90,45 @@ class Part2Exercise:
         """A sentence naming a classic mistake that explains the mismatch, or None."""
         return None
 
-    # --- check and verify -------------------------------------------------------------------
+    # --- running the student's function (the kernel's side: no answer needed) -------------
+    def run_cases(self, func, forward, plan, record, judge=None):
+        """Run `func` on every case of `plan`, recording its outputs into `record`.
+
+        Returns None when every case ran (and, with `judge`, matched), else the first message
+        that stopped it: a requirement not met, a crash, a wrong type or shape, or what
+        `judge(case, actual, where)` said. The student build runs it without a judge.
+        """
+        try:
+            self.require(func, forward)
+        except Problem as problem:
+            return str(problem)
+        for case in plan:
+            where = f"case {case.index + 1} of {len(plan)} ({case.describe()})"
+            try:
+                actual = self.run(func, case, forward)
+                actual = {k: np.asarray(v, dtype=np.float64) for k, v in actual.items()}
+            except Problem as problem:
+                records.add_result(record, case, error=problem)
+                return f"{problem} (in {where})"
+            except NotImplementedError:
+                records.add_result(record, case, error="not implemented")
+                return f"{self.what} is not implemented yet (it raises NotImplementedError)."
+            except Exception as exc:  # the student's bug: show their traceback, not ours
+                from rnnkit.grading.runner import _student_traceback
+                records.add_result(record, case, error=exc)
+                return f"{self.what} raised {type(exc).__name__} in {where}:\n" \
+                       f"{_student_traceback(exc)}"
+            records.add_result(record, case, outputs=actual)
+            failure = judge(case, actual, where) if judge is not None else None
+            if failure:
+                return failure
+        try:
+            self.require_after(func, forward)
+        except Problem as problem:
+            return str(problem)
+        return None
+
+    # --- judging (the grader's side: the student build has none of it) --------------------
     def check(self, func, forward=None, seed=None, hidden=False):
         __tracebackhide__ = True  # noqa: F841
         if not callable(func):
@@ -99,45 +137,17 @@ class Part2Exercise:
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         plan = self.cases(seed, hidden)
         record = records.new_record(self.name, {}, seed, hidden, len(plan))
-        failure = None
         try:
-            try:
-                self.require(func, forward)
-            except Problem as problem:
-                failure = str(problem)
-            for case in plan if failure is None else []:
-                failure = self._check_case(func, forward, case, len(plan), record)
-                if failure:
-                    break
-            if failure is None:
-                try:
-                    self.require_after(func, forward)
-                except Problem as problem:
-                    failure = str(problem)
+            failure = self.run_cases(func, forward, plan, record, judge=self.compare)
         finally:
             records.emit(record)
         if failure:
-            from rnnkit.grading.checker import check_failure
+            from rnnkit.grading.messages import check_failure
             raise check_failure(f"{self.name}: {failure}") from None
         print(f"{self.name}: {len(plan)}/{len(plan)} cases match the reference", flush=True)
 
-    def _check_case(self, func, forward, case, n_cases, record):
-        where = f"case {case.index + 1} of {n_cases} ({case.describe()})"
-        try:
-            actual = self.run(func, case, forward)
-            actual = {k: np.asarray(v, dtype=np.float64) for k, v in actual.items()}
-        except Problem as problem:
-            records.add_result(record, case, error=problem)
-            return f"{problem} (in {where})"
-        except NotImplementedError:
-            records.add_result(record, case, error="not implemented")
-            return f"{self.what} is not implemented yet (it raises NotImplementedError)."
-        except Exception as exc:  # the student's bug: show their traceback, not the checker's
-            from rnnkit.grading.runner import _student_traceback
-            records.add_result(record, case, error=exc)
-            return f"{self.what} raised {type(exc).__name__} in {where}:\n" \
-                   f"{_student_traceback(exc)}"
-        records.add_result(record, case, outputs=actual)
+    def compare(self, case, actual, where):
+        """None when `actual` matches the expected outputs of `case`, else the explanation."""
         expected = self.expected(case)
         for key, exp in expected.items():
             got = actual.get(key)
@@ -160,40 +170,51 @@ class Part2Exercise:
         return None
 
     def verify_record(self, call, record):
-        """The grader's side: None when `record` is a correct result of `call`, else why not."""
+        """The grader's side: None when `record` is a correct result of `call`, else a
+        `verify.Finding` saying why not (a wrong answer carries the student's explanation)."""
+        from rnnkit.grading.verify import Finding
         if not isinstance(record, dict) or record.get("version") != records.VERSION:
-            return "the record is malformed"
+            return Finding("the record is malformed")
         if record.get("name") != self.name:
-            return f"the record is for {record.get('name')!r}, not {self.name!r}"
+            return Finding(f"the record is for {record.get('name')!r}, not {self.name!r}")
         options = call.get("options", {})
         hidden = record.get("hidden")
         if not isinstance(hidden, bool) or options.get("hidden", False) != hidden:
-            return "the record's hidden flag differs from the test's"
+            return Finding("the record's hidden flag differs from the test's")
         seed = record.get("seed")
         if not isinstance(seed, int) or options.get("seed") not in (None, seed):
-            return "the record's seed differs from the test's"
+            return Finding("the record's seed differs from the test's")
         plan = self.cases(seed, hidden)
         results = record.get("results")
         if not isinstance(results, list) or len(results) != len(plan):
             done = len(results) if isinstance(results, list) else 0
-            return f"the check completed {done} of {len(plan)} cases"
+            return Finding(f"the check completed {done} of {len(plan)} cases",
+                           wrong=bool(results) and isinstance(results, list) and
+                           "error" in results[-1])
         for case, result in zip(plan, results):
             if not isinstance(result, dict) or result.get("index") != case.index:
-                return "the record's cases are out of order"
+                return Finding("the record's cases are out of order")
             if "outputs" not in result:
-                return f"case {case.index + 1}: the student's function produced no valid outputs"
+                return Finding(f"case {case.index + 1}: the student's function produced no "
+                               "valid outputs", wrong=True)
             expected = self.expected(case)
             got = result["outputs"]
             if not isinstance(got, dict) or not set(expected) <= set(got):
-                return f"case {case.index + 1}: the record's outputs are not the exercise's"
-            for key, exp in expected.items():
+                return Finding(f"case {case.index + 1}: the record's outputs are not the "
+                               "exercise's")
+            actual = {}
+            for key in expected:
                 try:
-                    actual = records.decode_array(got[key])
+                    actual[key] = records.decode_array(got[key])
                 except (ValueError, TypeError) as exc:
-                    return f"case {case.index + 1}: {key} is malformed ({exc})"
-                if actual.shape != exp.shape or \
-                        not scaled_error(actual, exp) <= self.tolerance_for(key):
-                    return f"case {case.index + 1}: {key} does not match the reference"
+                    return Finding(f"case {case.index + 1}: {key} is malformed ({exc})")
+            for key, exp in expected.items():
+                if actual[key].shape != exp.shape or \
+                        not scaled_error(actual[key], exp) <= self.tolerance_for(key):
+                    where = f"case {case.index + 1} of {len(plan)} ({case.describe()})"
+                    return Finding(f"case {case.index + 1}: {key} does not match the reference",
+                                   wrong=True, explanation=f"{self.name}: "
+                                   f"{self.compare(case, actual, where)}")
         return None
 
 
@@ -241,12 +262,6 @@ def part2_exercises():
             for exercise in module.EXERCISES:
                 _EXERCISES[exercise.name] = exercise
     return _EXERCISES
-
-
-def __getattr__(name):  # `PART2` is built on first use: the part2_* modules import this one
-    if name == "PART2":
-        return part2_exercises()
-    raise AttributeError(name)
 
 
 def check(name, func, forward=None, seed=None, hidden=False, **options):

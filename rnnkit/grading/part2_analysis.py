@@ -12,24 +12,7 @@ import numpy as np
 
 from rnnkit import reference as ref
 from rnnkit.grading.part2 import Case, Part2Exercise, Problem, as_array, as_number, unpack
-
-
-def fit_exponent(sizes, times):
-    """Least squares of log(times) = p log(sizes) + log(c) -> (p, c)."""
-    p, log_c = np.polyfit(np.log(sizes), np.log(times), 1)
-    return float(p), float(np.exp(log_c))
-
-
-def rnn_gradient_norms(x, h0, W_ih, W_hh, b_ih, b_hh):
-    """||dL/dh_t|| (over the batch) for t = 0..T-1 with L = sum(h_T-1)."""
-    _, (step_caches, _, _) = ref.rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh)  # (.., x_shape, h0)
-    T = x.shape[1]
-    dh = np.ones_like(h0)
-    norms = np.empty(T)
-    for t in reversed(range(T)):
-        norms[t] = np.linalg.norm(dh)
-        dh = ref.rnn_step_backward(dh, step_caches[t])[1]
-    return norms
+from rnnkit.grading.exercises import FAMILY_GATES
 
 
 class FitExponent(Part2Exercise):
@@ -45,7 +28,7 @@ class FitExponent(Part2Exercise):
                     {"sizes": sizes, "times": times})
 
     def expected(self, case):
-        p, c = fit_exponent(case.inputs["sizes"], case.inputs["times"])
+        p, c = ref.fit_exponent(case.inputs["sizes"], case.inputs["times"])
         return {"p": np.float64(p), "c": np.float64(c)}
 
     def run(self, func, case, forward=None):
@@ -77,7 +60,7 @@ class GradientNorms(Part2Exercise):
         return Case(index, {"N": N, "T": T, "D": D, "H": H, "gain": gain}, inputs)
 
     def expected(self, case):
-        return {"norms": rnn_gradient_norms(*[case.inputs[k] for k in self.ARGS])}
+        return {"norms": ref.rnn_gradient_norms(*[case.inputs[k] for k in self.ARGS])}
 
     def run(self, func, case, forward=None):
         a = copy.deepcopy(case.inputs)
@@ -108,7 +91,7 @@ class SpectralRadius(Part2Exercise):
         return Case(index, {"H": H}, {"W": W})
 
     def expected(self, case):
-        return {"rho": np.float64(np.max(np.abs(np.linalg.eigvals(case.inputs["W"]))))}
+        return {"rho": np.float64(ref.spectral_radius(case.inputs["W"]))}
 
     def run(self, func, case, forward=None):
         return {"rho": as_number(self.name, "rho", func(copy.deepcopy(case.inputs["W"])))}
@@ -121,20 +104,6 @@ class SpectralRadius(Part2Exercise):
         if np.isclose(actual["rho"], np.max(np.linalg.eigvals(W).real)):
             return "Take the absolute value of the (complex) eigenvalues before the maximum."
         return None
-
-
-#: gates per cell: how many H-row blocks W_ih and W_hh have
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def forward_cost(cell, N, T, D, H):
-    """(FLOPs of the matrix products of one forward pass, number of parameters) of a cell.
-
-    Each step multiplies x (N, D) by W_ihᵀ (D, G*H) and h (N, H) by W_hhᵀ (H, G*H): a
-    multiply-add counts 2 FLOPs. Parameters: W_ih, W_hh and the two biases.
-    """
-    G = GATES[cell]
-    return 2 * N * T * G * H * (D + H), G * H * (D + H) + 2 * G * H
 
 
 class ForwardCost(Part2Exercise):
@@ -156,7 +125,7 @@ class ForwardCost(Part2Exercise):
                     {"cell": cell, "N": N, "T": T, "D": D, "H": H})
 
     def expected(self, case):
-        flops, params = forward_cost(**case.inputs)
+        flops, params = ref.forward_cost(**case.inputs)
         return {"flops": np.float64(flops), "params": np.float64(params)}
 
     def run(self, func, case, forward=None):
@@ -168,7 +137,7 @@ class ForwardCost(Part2Exercise):
 
     def diagnose(self, case, actual, expected, key):
         i = case.inputs
-        G, N, T, D, H = GATES[i["cell"]], i["N"], i["T"], i["D"], i["H"]
+        G, N, T, D, H = FAMILY_GATES[i["cell"]], i["N"], i["T"], i["D"], i["H"]
         flops, params = actual["flops"], actual["params"]
         if key == "flops":
             guesses = {N * T * G * H * (D + H): "A multiply-add is 2 FLOPs (one multiply, one "

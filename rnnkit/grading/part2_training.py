@@ -2,8 +2,7 @@
 
 The model is a vanilla tanh RNN over one-hot characters followed by a temporal affine layer:
 params = {W_ih (H, V), W_hh (H, H), b_ih (H,), b_hh (H,), W (V, H), b (V,)}; inputs x and
-targets y are integer arrays (N, T). The references below are written with `rnnkit.reference`
-(the solutions of assignments 01-02) and numpy only.
+targets y are integer arrays (N, T). The expected outputs come from `rnnkit.reference.training`.
 """
 import copy
 
@@ -13,72 +12,6 @@ from rnnkit import reference as ref
 from rnnkit.grading.part2 import Case, Part2Exercise, Problem, as_array, as_number, unpack
 
 PARAM_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh", "W", "b")
-
-
-# --- references ---------------------------------------------------------------------------
-
-def one_hot(ids, V):
-    """ids (...) integers -> (..., V) float64."""
-    return np.eye(V)[ids]
-
-
-def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * dw
-    v = beta2 * v + (1 - beta2) * dw * dw
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-def loss_and_grads(params, x, y, h_prev):
-    """Forward from h_prev (a constant: truncated BPTT), loss, gradients, last hidden state."""
-    V = params["W"].shape[0]
-    h, rnn_cache = ref.rnn_forward(one_hot(x, V), h_prev, params["W_ih"], params["W_hh"],
-                                   params["b_ih"], params["b_hh"])
-    scores, affine_cache = ref.temporal_affine_forward(h, params["W"], params["b"])
-    loss, dscores = ref.temporal_softmax_loss(scores, y)
-    dh, dW, db = ref.temporal_affine_backward(dscores, affine_cache)
-    _, _, dW_ih, dW_hh, db_ih, db_hh = ref.rnn_backward(dh, rnn_cache)
-    grads = {"W_ih": dW_ih, "W_hh": dW_hh, "b_ih": db_ih, "b_hh": db_hh, "W": dW, "b": db}
-    return loss, grads, h[:, -1]
-
-
-def train_step(params, x, y, h_prev, lr, max_norm):
-    loss, grads, h_last = loss_and_grads(params, x, y, h_prev)
-    clipped, _ = ref.clip_grad_norm(grads, max_norm)
-    new = {k: params[k] - lr * clipped[k] for k in PARAM_NAMES}
-    return new, loss, h_last
-
-
-def train_tbptt(params, x, y, seq_len, lr, max_norm, step=train_step):
-    N, L = x.shape
-    h = np.zeros((N, params["W_hh"].shape[0]))
-    losses = []
-    for start in range(0, L, seq_len):
-        params, loss, h = step(params, x[:, start:start + seq_len], y[:, start:start + seq_len],
-                               h, lr, max_norm)
-        losses.append(loss)
-    return params, np.array(losses)
-
-
-def sample(params, h0, start, n, temperature, rng):
-    V = params["W"].shape[0]
-    h, idx, out = h0, start, []
-    for _ in range(n):
-        h = np.tanh(one_hot(np.array([idx]), V) @ params["W_ih"].T + params["b_ih"]
-                    + h @ params["W_hh"].T + params["b_hh"])
-        scores = (h @ params["W"].T + params["b"])[0] / temperature
-        p = np.exp(scores - scores.max())
-        p /= p.sum()
-        idx = int(rng.choice(V, p=p))
-        out.append(idx)
-    return np.array(out)
-
-
-def perplexity(params, x, y):
-    N, T = x.shape
-    loss, _, _ = loss_and_grads(params, x, y, np.zeros((N, params["W_hh"].shape[0])))
-    return float(np.exp(loss * N / (N * T)))
 
 
 # --- cases ----------------------------------------------------------------------------------
@@ -116,7 +49,7 @@ class AdamStep(Part2Exercise):
 
     def expected(self, case):
         a = case.inputs
-        w, m, v = adam_step(a["w"], a["dw"], a["m"], a["v"], a["t"], a["lr"], a["beta1"],
+        w, m, v = ref.adam_step(a["w"], a["dw"], a["m"], a["v"], a["t"], a["lr"], a["beta1"],
                             a["beta2"])
         return {"w_next": w, "m_next": m, "v_next": v}
 
@@ -166,7 +99,7 @@ class TrainStep(Part2Exercise):
 
     def expected(self, case):
         a = case.inputs
-        new, loss, h_last = train_step(a["params"], a["x"], a["y"], a["h_prev"], a["lr"],
+        new, loss, h_last = ref.train_step(a["params"], a["x"], a["y"], a["h_prev"], a["lr"],
                                        a["max_norm"])
         return {"loss": np.float64(loss), "h_last": h_last,
                 **{f"params[{k}]": new[k] for k in PARAM_NAMES}}
@@ -183,10 +116,10 @@ class TrainStep(Part2Exercise):
 
     def diagnose(self, case, actual, expected, key):
         a = case.inputs
-        loss0, _, _ = loss_and_grads(a["params"], a["x"], a["y"], np.zeros_like(a["h_prev"]))
+        loss0, _, _ = ref.loss_and_grads(a["params"], a["x"], a["y"], np.zeros_like(a["h_prev"]))
         if key in ("loss", "h_last") and np.allclose(actual["loss"], loss0):
             return "It matches a forward pass that starts from zeros: start from h_prev."
-        _, grads, _ = loss_and_grads(a["params"], a["x"], a["y"], a["h_prev"])
+        _, grads, _ = ref.loss_and_grads(a["params"], a["x"], a["y"], a["h_prev"])
         per_tensor = {k: ref.clip_grad_norm({k: g}, a["max_norm"])[0][k] for k, g in grads.items()}
         for why, g in (("you clip each parameter's gradient on its own; clip by the GLOBAL norm "
                         "of all gradients together", per_tensor),
@@ -212,7 +145,7 @@ class TrainTBPTT(Part2Exercise):
 
     def expected(self, case):
         a = case.inputs
-        params, losses = train_tbptt(a["params"], a["x"], a["y"], a["seq_len"], a["lr"],
+        params, losses = ref.train_tbptt(a["params"], a["x"], a["y"], a["seq_len"], a["lr"],
                                      a["max_norm"])
         return {"losses": losses, **{f"params[{k}]": params[k] for k in PARAM_NAMES}}
 
@@ -234,9 +167,9 @@ class TrainTBPTT(Part2Exercise):
         a = case.inputs
 
         def fresh_state(params, x, y, h_prev, lr, max_norm):
-            return train_step(params, x, y, np.zeros_like(h_prev), lr, max_norm)
+            return ref.train_step(params, x, y, np.zeros_like(h_prev), lr, max_norm)
 
-        _, losses = train_tbptt(a["params"], a["x"], a["y"], a["seq_len"], a["lr"],
+        _, losses = ref.train_tbptt(a["params"], a["x"], a["y"], a["seq_len"], a["lr"],
                                 a["max_norm"], step=fresh_state)
         if np.allclose(actual["losses"], losses):
             return ("Your losses are what you get when every chunk starts from a zero state: "
@@ -261,7 +194,7 @@ class Sample(Part2Exercise):
 
     def expected(self, case):
         a = case.inputs
-        return {"ids": sample(a["params"], a["h0"], a["start"], a["n"], a["temperature"],
+        return {"ids": ref.sample(a["params"], a["h0"], a["start"], a["n"], a["temperature"],
                               np.random.default_rng(a["rng_seed"])).astype(np.float64)}
 
     def run(self, func, case, forward=None):
@@ -279,7 +212,7 @@ class Sample(Part2Exercise):
         a = case.inputs
         for why, temperature in (("multiply the scores by the temperature (divide them)",
                                   1 / a["temperature"]),):
-            ids = sample(a["params"], a["h0"], a["start"], a["n"], temperature,
+            ids = ref.sample(a["params"], a["h0"], a["start"], a["n"], temperature,
                          np.random.default_rng(a["rng_seed"]))
             if a["temperature"] != 1.0 and np.array_equal(ids, actual["ids"]):
                 return f"Your characters are what you get when you {why}."
@@ -299,7 +232,7 @@ class Perplexity(Part2Exercise):
 
     def expected(self, case):
         a = case.inputs
-        return {"perplexity": np.float64(perplexity(a["params"], a["x"], a["y"]))}
+        return {"perplexity": np.float64(ref.perplexity(a["params"], a["x"], a["y"]))}
 
     def run(self, func, case, forward=None):
         a = copy.deepcopy(case.inputs)

@@ -44,13 +44,31 @@ def new_record(name, variant, seed, hidden, n_cases):
             "hidden": bool(hidden), "cases": int(n_cases), "results": []}
 
 
-def add_result(record, case, outputs=None, error=None):
-    """One case: its outputs (flat name -> array) or the error that stopped it."""
+def encode_outputs(outputs):
+    """name -> array  ->  name -> encoded array."""
+    return {k: encode_array(v) for k, v in outputs.items()}
+
+
+def decode_outputs(entry):
+    """The inverse of `encode_outputs`; ValueError when malformed."""
+    if not isinstance(entry, dict):
+        raise ValueError("outputs must be a dict of arrays")
+    return {k: decode_array(v) for k, v in entry.items()}
+
+
+def add_result(record, case, outputs=None, error=None, extra=None):
+    """One case: its outputs (flat name -> array) or the error that stopped it.
+
+    `extra`: more of the student's outputs that only explain a verdict (the isolation probes',
+    the forward's), already encoded.
+    """
     entry = {"index": case.index, "sizes": dict(case.sizes)}
     if outputs is not None:
-        entry["outputs"] = {k: encode_array(v) for k, v in outputs.items()}
+        entry["outputs"] = encode_outputs(outputs)
     if error is not None:
         entry["error"] = str(error)[:2000]
+    if extra:
+        entry.update(extra)
     record["results"].append(entry)
 
 

@@ -12,9 +12,30 @@ import re
 
 from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, default_case_count, make_inputs
-from rnnkit.grading.compare import scaled_error
+from rnnkit.grading.compare import first_mismatch, scaled_error
 from rnnkit.grading.exercises import EXERCISES, part2_exercises, resolve_variant
+from rnnkit.grading.messages import headed, label
 from rnnkit.grading.runner import run_reference
+
+class Finding(str):
+    """What is wrong with one record (a sentence), and what kind of wrong.
+
+    wrong:       the record is genuine but the student's answer is wrong (outputs that do not
+                 match, or a function that failed on a case): an ordinary 0 for the cell;
+    not wrong:   the record is missing, malformed, or made for other inputs than the grader's:
+                 the grader cannot trust it (an incident for the instructor to look at);
+    explanation: for a wrong answer, what the student reads (the full check's message).
+    """
+
+    def __new__(cls, text, wrong=False, explanation=None):
+        finding = super().__new__(cls, text)
+        finding.wrong = wrong
+        finding.explanation = explanation
+        return finding
+
+    def prefixed(self, prefix):
+        return Finding(f"{prefix}{self}", self.wrong, self.explanation)
+
 
 UNKNOWN = object()  # an option given in the source as an expression the grader cannot evaluate
 _OPTIONS = ("forward", "cases", "seed", "hidden")
@@ -112,18 +133,19 @@ def find_records(outputs):
 
 
 def verify_record(call, record, reference):
-    """None if `record` is a correct result of `call`, else what is wrong (one sentence)."""
+    """None if `record` is a correct result of `call`, else a `Finding` saying what is wrong."""
     name = call["name"]
     if name not in EXERCISES:
         part2 = part2_exercises()
         if name in part2:  # assignments 05-08 verify their own records
-            return part2[name].verify_record(call, record)
-        return f"check({name!r}) names no known exercise"
+            found = part2[name].verify_record(call, record)
+            return found if found is None or isinstance(found, Finding) else Finding(found)
+        return Finding(f"check({name!r}) names no known exercise")
     exercise = EXERCISES[name]
     if not isinstance(record, dict) or record.get("version") != records.VERSION:
-        return "the record is malformed"
+        return Finding("the record is malformed")
     if record.get("name") != name:
-        return f"the record is for {record.get('name')!r}, not {name!r}"
+        return Finding(f"the record is for {record.get('name')!r}, not {name!r}")
     options = call["options"]
     variant_given = {k: v for k, v in options.items() if k not in _OPTIONS}
     try:
@@ -132,57 +154,99 @@ def verify_record(call, record, reference):
             wanted = resolve_variant(exercise, {k: v for k, v in variant_given.items()
                                                 if v is not UNKNOWN})
             if any(variant[k] != wanted[k] for k in wanted if variant_given.get(k) is not UNKNOWN):
-                return f"the record's options {variant} differ from the test's {wanted}"
+                return Finding(f"the record's options {variant} differ from the test's {wanted}")
     except (TypeError, ValueError) as exc:
-        return f"the record's options are invalid ({exc})"
+        return Finding(f"the record's options are invalid ({exc})")
     hidden = record.get("hidden")
     if not isinstance(hidden, bool) or \
             options.get("hidden", False) not in (UNKNOWN, hidden):
-        return "the record's hidden flag differs from the test's"
+        return Finding("the record's hidden flag differs from the test's")
     seed = record.get("seed")
     if not isinstance(seed, int) or options.get("seed") not in (None, UNKNOWN, seed):
-        return "the record's seed differs from the test's"
+        return Finding("the record's seed differs from the test's")
     n_cases = options.get("cases")
     if n_cases is None:
         n_cases = default_case_count(hidden)
     if n_cases is UNKNOWN:
         n_cases = record.get("cases")
         if not isinstance(n_cases, int) or n_cases < 3:
-            return "the record has too few cases"
+            return Finding("the record has too few cases")
     try:
         plan = case_plan(exercise, seed, hidden, n_cases)
     except (TypeError, ValueError) as exc:
-        return f"the record's cases are invalid ({exc})"
+        return Finding(f"the record's cases are invalid ({exc})")
     results = record.get("results")
     if not isinstance(results, list) or len(results) != len(plan):
         done = len(results) if isinstance(results, list) else 0
-        return f"the check completed {done} of {len(plan)} cases"
+        # a case that failed in the kernel ends the check early: the cell shows the reason
+        crashed = done > 0 and isinstance(results[-1], dict) and "error" in results[-1]
+        return Finding(f"the check completed {done} of {len(plan)} cases", wrong=crashed)
     for case, result in zip(plan, results):
-        problem = _verify_case(exercise, case, result, variant, reference)
+        problem = _verify_case(exercise, case, result, variant, reference, len(plan))
         if problem:
-            return f"case {case.index + 1} of {len(plan)}: {problem}"
+            return problem.prefixed(f"case {case.index + 1} of {len(plan)}: ")
     return None
 
 
-def _verify_case(exercise, case, result, variant, reference):
+def _verify_case(exercise, case, result, variant, reference, n_cases):
     if not isinstance(result, dict) or result.get("index") != case.index:
-        return "the record's cases are out of order"
+        return Finding("the record's cases are out of order")
     if "outputs" not in result:
-        return "the student's function did not produce valid outputs"
-    expected = run_reference(exercise, make_inputs(exercise, case), variant, reference)
+        return Finding("the student's function did not produce valid outputs", wrong=True)
+    inputs = make_inputs(exercise, case)
+    expected = run_reference(exercise, inputs, variant, reference)
     got = result["outputs"]
     if not isinstance(got, dict) or set(got) != set(expected):
-        return "the record's outputs are not the exercise's outputs"
+        return Finding("the record's outputs are not the exercise's outputs")
+    actual = {}
     for key, exp in expected.items():
         try:
-            actual = records.decode_array(got[key])
+            actual[key] = records.decode_array(got[key])
         except (ValueError, TypeError) as exc:
-            return f"{key} is malformed ({exc})"
-        if actual.shape != exp.shape:
-            return f"{key} has shape {actual.shape}, expected {exp.shape}"
-        if not scaled_error(actual, exp) <= exercise.tolerance:
-            return f"{key} does not match the reference"
-    return None
+            return Finding(f"{key} is malformed ({exc})")
+        if actual[key].shape != exp.shape:
+            return Finding(f"{key} has shape {actual[key].shape}, expected {exp.shape}")
+    mismatch = first_mismatch(actual, expected, exercise.tolerance)
+    if mismatch is None:
+        return None
+    where = f"in case {case.index + 1} of {n_cases} ({case.describe()})"
+    return Finding(f"{mismatch.output} does not match the reference", wrong=True,
+                   explanation=explain_record(exercise, case, result, inputs, variant, actual,
+                                              expected, mismatch, where))
+
+
+def explain_record(exercise, case, result, inputs, variant, actual, expected, mismatch, where):
+    """The full check's message for a wrong answer, from what the kernel recorded: the
+    isolation probes and the forward are judged here from the student's recorded outputs."""
+    from rnnkit.grading.checker import explain_mismatch
+    from rnnkit.grading.diagnose import judge_forward, judge_probes
+
+    def decoded(entry):
+        try:
+            return None if entry is None else records.decode_outputs(entry)
+        except (ValueError, TypeError):
+            return None
+
+    def probe_results():
+        recorded = result.get("probes")
+        if not isinstance(recorded, dict):
+            return {}
+        outputs = {k: decoded(v) for k, v in recorded.items()}
+        return judge_probes(exercise, outputs, inputs, variant, mismatch.output,
+                            exercise.tolerance)
+
+    def forward_note():
+        if "forward" not in result:
+            return None
+        return judge_forward(exercise, decoded(result["forward"]), inputs, variant,
+                             exercise.tolerance)
+
+    try:
+        message = explain_mismatch(exercise, inputs, variant, actual, expected, mismatch, where,
+                                   probe_results=probe_results, forward_note=forward_note)
+    except Exception:  # noqa: BLE001 (an explanation must never cost a verdict)
+        message = f"{mismatch.output} does not match the reference {where}."
+    return headed(exercise.name, label(exercise, variant), f"{exercise.name} {message}")
 
 
 def verify_cell(source, outputs, reference):
@@ -193,14 +257,15 @@ def verify_cell(source, outputs, reference):
     found = find_records(outputs)
     problems = []
     for k, call in enumerate(calls):
-        label = f"check({call['name']!r}, ...)"
+        label_ = f"check({call['name']!r}, ...)"
         if k >= len(found):
-            problems.append(f"{label}: no record of its result (the check did not run to the "
-                            "end, or was replaced)")
+            problems.append(Finding(f"{label_}: no record of its result (the check did not run "
+                                    "to the end, or was replaced)"))
             continue
         problem = verify_record(call, found[k], reference)
         if problem:
-            problems.append(f"{label}: {problem}")
+            problems.append(problem.prefixed(f"{label_}: "))
     if len(found) > len(calls):
-        problems.append(f"the cell holds {len(found)} records for {len(calls)} check calls")
+        problems.append(Finding(f"the cell holds {len(found)} records for {len(calls)} check "
+                                "calls"))
     return problems

@@ -111,3 +111,14 @@ def lstm_backward(dh, cache, dc_n=None):
         db_ih += step[5]
         db_hh += step[6]
     return dx, dh_prev, dc_prev, dW_ih, dW_hh, db_ih, db_hh
+
+
+def lstm_gates(a, c_prev):
+    """The gate math of one LSTM step (assignment 07's elementwise kernel): pre-activations (N, 4H) -> h_next, c_next."""
+    H = c_prev.shape[1]
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H:2 * H])
+    g = np.tanh(a[:, 2 * H:3 * H])
+    o = sigmoid(a[:, 3 * H:])
+    c_next = f * c_prev + i * g
+    return o * np.tanh(c_next), c_next

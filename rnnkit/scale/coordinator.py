@@ -201,10 +201,13 @@ class Coordinator:
                 nb, resources = pp(nb, resources)  # __call__ honours `enabled`
             outcome.flags += [_flag_text(f) for f in nb.metadata.get("rnnkit", {}).get("audit", [])]
             for entry in nb.metadata.get("rnnkit", {}).get("verify", []):
-                if entry.get("passed_in_kernel") and not entry.get("verified"):
+                # a wrong answer is an ordinary 0 (the student build's check only records); a
+                # record that is missing, malformed or made for other inputs is not
+                if entry.get("passed_in_kernel") and not entry.get("verified") and \
+                        not entry.get("wrong_answer"):
                     outcome.incidents.append({
                         "kind": "unverified", "cell": entry.get("cell_id"), "notebook": name,
-                        "message": "passed in the kernel but not in the grader: "
+                        "message": "the grader cannot trust its result: "
                                    + "; ".join(entry.get("problems", []))[:300]})
             nbformat.write(nb, str(dest / f"{name}.ipynb"))
         # the other files of the submission, and the instructor's over them, as nbgrader does

@@ -2,7 +2,8 @@
 
 The sandbox sees:
 - read-only: the system (/usr, /etc and the /bin, /lib links), the Python installation and the
-  virtual environment, and the ``rnnkit`` package itself (nothing else of the course checkout);
+  virtual environment, and at the ``rnnkit`` package's path the *student build* of the kit
+  (``studentkit``: no answer of the assignment; nothing else of the course checkout);
 - read-write: only a private, size-limited tmpfs at /sandbox (the kernel's working directory
   /sandbox/work with the submission's files, its home and TMPDIR) and a small /tmp: nothing a
   submission writes reaches the host's disk;
@@ -162,8 +163,12 @@ def sandbox_env(root_inside, threads=1):
     return env
 
 
-def bwrap_command(bwrap, uid=None, threads=1, disk_mb=None):
-    """The bwrap argv that runs the executor with a private tmpfs of `disk_mb` MB at /sandbox."""
+def bwrap_command(bwrap, uid=None, threads=1, disk_mb=None, kit=None):
+    """The bwrap argv that runs the executor with a private tmpfs of `disk_mb` MB at /sandbox.
+
+    `kit`: the ``rnnkit`` folder of a student build (`studentkit`), bound read-only over the
+    package's own path, so that the kernel and the executor import it instead of the real one.
+    """
     disk_mb = disk_mb or DEFAULT_DISK_MB
     args = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
@@ -181,6 +186,8 @@ def bwrap_command(bwrap, uid=None, threads=1, disk_mb=None):
     seen = {"/tmp"}
     for root in python_roots():
         args += _bind_with_parents(root, seen)
+    if kit is not None:
+        args += ["--ro-bind", str(kit), str(Path(rnnkit.__file__).resolve().parent)]
     # work, home and TMPDIR live on a size-limited tmpfs: nothing reaches the host's disk
     args += ["--perms", "1777", "--size", str(int(disk_mb) << 20), "--tmpfs", "/sandbox",
              "--chdir", "/sandbox", "--clearenv"]
@@ -279,7 +286,7 @@ def _run_capped(cmd, stdin_bytes, cwd, env, timeout, limit, preexec_fn=None):
 
 
 def run_notebook(request, files, *, sandbox=True, wall_timeout=900, uid_base=3_000_000,
-                 threads=1, disk_mb=DEFAULT_DISK_MB, max_result_mb=MAX_RESULT_MB):
+                 threads=1, disk_mb=DEFAULT_DISK_MB, max_result_mb=MAX_RESULT_MB, kit=None):
     """Execute ``request["notebook"]`` in a fresh sandbox -> the executor's result dict.
 
     `files`: relative path -> bytes, the submission's other files (the kernel's cwd). They
@@ -287,6 +294,10 @@ def run_notebook(request, files, *, sandbox=True, wall_timeout=900, uid_base=3_0
     tmpfs, so a submission never writes to the host's disk. When the machine allows it (root,
     cgroups), the whole sandbox runs in a cgroup of its own: at most `threads` CPUs, the
     request's memory_mb in total (tmpfs included) and its process limit.
+    `kit`: the ``rnnkit`` folder of the student build the notebook runs against
+    (`studentkit.cached`); None runs it against the real package (tests of the sandbox only).
+    Without a sandbox the build comes first on PYTHONPATH, which gives the same `check` but
+    hides nothing: the student's code runs as you and can read the real package.
     Raises SandboxError when no result came back (the reason says why).
     """
     request = dict(request)
@@ -303,7 +314,7 @@ def run_notebook(request, files, *, sandbox=True, wall_timeout=900, uid_base=3_0
             if sandbox:
                 bwrap = require_bwrap()
                 uid = stack.enter_context(uid_slot(uid_base)) if os.geteuid() == 0 else None
-                cmd = bwrap_command(bwrap, uid, threads, disk_mb)
+                cmd = bwrap_command(bwrap, uid, threads, disk_mb, kit)
                 cwd, env = None, {"PATH": "/usr/bin:/bin"}
                 # the tmpfs (disk) is charged to the group's memory too: give it room
                 group = Group.create(cpus=max(1, threads),
@@ -313,6 +324,8 @@ def run_notebook(request, files, *, sandbox=True, wall_timeout=900, uid_base=3_0
                 private = Path(tempfile.mkdtemp(prefix="rnnkit-unsandboxed-"))
                 cmd = [sys.executable, "-m", "rnnkit.scale.execute"]
                 cwd, env = private, sandbox_env(str(private), threads)
+                if kit is not None:
+                    env["PYTHONPATH"] = str(Path(kit).parent)
             code, stdout, tail, why = _run_capped(
                 cmd, payload, cwd, env, wall_timeout, max_result_mb << 20,
                 preexec_fn=group.enter if group else None)

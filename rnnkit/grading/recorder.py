@@ -1,0 +1,99 @@
+"""`check` of the student build: run the student's function and record what it returns.
+
+In the grading sandbox the kit has no reference, no classic mistakes and no fast kernels (see
+`rnnkit.scale.studentkit`), so this `check` decides nothing. It runs the student's function on
+the cases of the seed it is given (the grader draws it), records the outputs (`record.MIME`) and
+raises only when the function cannot be run or returns the wrong type or shape: those messages
+need no answer. The grader compares the record with the reference outside the sandbox and puts
+its verdict, with the same explanation the full `check` gives, into the test cell.
+
+For part 1 the record also holds the student's outputs on the isolation probes and, for a
+backward, those of the student's forward: the grader's explanation needs them.
+"""
+import secrets
+
+from rnnkit.grading import record as records
+from rnnkit.grading.cases import case_plan, make_inputs
+from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
+from rnnkit.grading.messages import check_failure, headed, label
+from rnnkit.grading.probes import forward_outputs, probe_outputs, student_outputs
+from rnnkit.grading.runner import Problem, StudentCrash, x_restored
+
+
+def check(name, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+    """Record the student's `func` on the cases of exercise `name` (same call as the full check).
+
+    Prints one line when every case ran; raises AssertionError when the function could not be
+    run on a case. Whether the outputs are right is decided by the grader, not here.
+    """
+    __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
+    if name not in EXERCISES and name in part2_exercises():
+        if cases is not None or variant:
+            given = ["cases"] * (cases is not None) + list(variant)
+            raise TypeError(f"check({name!r}) takes no option(s) {', '.join(given)}")
+        return _record_part2(part2_exercises()[name], func, forward, seed, hidden)
+    exercise = get_exercise(name)
+    full_variant = resolve_variant(exercise, variant)
+    if not callable(func):
+        raise TypeError(f"check({name!r}, func): func must be your function, got "
+                        f"{type(func).__name__}")
+    if exercise.is_backward and not callable(forward):
+        raise TypeError(f"check({name!r}, ...) needs forward=your {exercise.forward}: the "
+                        f"backward is checked on the cache of your own forward")
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    plan = case_plan(exercise, seed, hidden, cases)
+    record = records.new_record(name, full_variant, seed, hidden, len(plan))
+    failure = None
+    try:
+        for case in plan:
+            failure = _record_case(exercise, func, forward, case, len(plan), full_variant,
+                                   bool(variant), record)
+            if failure:
+                break
+    finally:
+        records.emit(record)
+    if failure:
+        raise check_failure(headed(name, label(exercise, full_variant), failure)) from None
+    print(f"{name}: {len(plan)}/{len(plan)} cases ran; the grader compares them with the "
+          "reference", flush=True)
+
+
+def _record_case(exercise, func, forward, case, n_cases, variant, pass_variant, record):
+    """None when the case ran (its outputs recorded), else the message saying why not."""
+    inputs = make_inputs(exercise, case)
+    where = f"in case {case.index + 1} of {n_cases} ({case.describe()})"
+    try:
+        actual = student_outputs(exercise, func, forward, inputs, variant, pass_variant,
+                                 case.sizes, where)
+        if exercise.family == "numgrad" and not x_restored(func, inputs):
+            raise Problem("eval_numerical_gradient changed x: restore each element after "
+                          "perturbing it (x[ix] = old).")
+    except Problem as problem:
+        records.add_result(record, case, error=problem)
+        return str(problem) if isinstance(problem, StudentCrash) else f"{problem} ({where[3:]})"
+    extra = {"probes": {k: None if v is None else records.encode_outputs(v) for k, v in
+                        probe_outputs(exercise, func, forward, inputs, variant,
+                                      pass_variant).items()}}
+    if exercise.is_backward:
+        fwd = forward_outputs(exercise, forward, inputs, variant, pass_variant)
+        extra["forward"] = None if fwd is None else records.encode_outputs(fwd)
+    records.add_result(record, case, outputs=actual, extra=extra)
+    return None
+
+
+def _record_part2(exercise, func, forward, seed, hidden):
+    __tracebackhide__ = True  # noqa: F841
+    if not callable(func):
+        raise TypeError(f"check({exercise.name!r}, func): func must be your function, got "
+                        f"{type(func).__name__}")
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    plan = exercise.cases(seed, hidden)
+    record = records.new_record(exercise.name, {}, seed, hidden, len(plan))
+    try:
+        failure = exercise.run_cases(func, forward, plan, record)
+    finally:
+        records.emit(record)
+    if failure:
+        raise check_failure(f"{exercise.name}: {failure}") from None
+    print(f"{exercise.name}: {len(plan)}/{len(plan)} cases ran; the grader compares them with "
+          "the reference", flush=True)
