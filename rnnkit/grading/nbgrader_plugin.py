@@ -68,6 +68,12 @@ class VerifyRecords(NbGraderPreprocessor):
     cannot trust: the export reports it as an incident.
     """
 
+    kernel_judges = Bool(True, help="Whether the kernel's check judges (the full kit, as under "
+                         "plain `nbgrader autograde`): then a wrong answer that passed in the "
+                         "kernel means the check was tampered with. False under rnnkit's "
+                         "engine, whose kernels run the student build's recording check."
+                         ).tag(config=True)
+
     def preprocess(self, nb, resources):
         summary = []
         for k, cell in enumerate(nb.cells):
@@ -78,14 +84,16 @@ class VerifyRecords(NbGraderPreprocessor):
                 continue
             problems = _verify.verify_cell(cell.source, cell.get("outputs", []), _REFERENCE)
             cell_id = _cell_id(cell, k)
+            passed = not (cell.outputs and _is_failure(cell.outputs[0]))
+            wrong = bool(problems) and all(p.wrong for p in problems) and \
+                not (self.kernel_judges and passed)
             entry = {"cell_id": cell_id, "verified": not problems,
-                     "problems": [str(p) for p in problems],
-                     "wrong_answer": bool(problems) and all(p.wrong for p in problems),
-                     "passed_in_kernel": not (cell.outputs and _is_failure(cell.outputs[0]))}
+                     "problems": [str(p) for p in problems], "wrong_answer": wrong,
+                     "passed_in_kernel": passed}
             summary.append(entry)
             if problems:
                 self.log.warning("%s: cell %s: %s", ENAME, cell_id, "; ".join(problems))
-                _fail_first(cell, problems)
+                _fail_first(cell, problems, explain=wrong and not self.kernel_judges)
             else:
                 _warnings_are_not_failures(cell)
         nb.metadata.setdefault("rnnkit", {})["verify"] = summary
@@ -122,17 +130,18 @@ def _warnings_are_not_failures(cell):
             out["name"] = "stdout"
 
 
-def _fail_first(cell, problems):
+def _fail_first(cell, problems, explain=False):
     """Make sure the cell scores 0: its first output must be a failure.
 
-    A cell whose check already failed in the kernel (a crash, a wrong shape) keeps its own
-    error (already moved first), so the student reads that explanation and nothing else. A
-    wrong answer gets the grader's explanation of it, as an AssertionError; anything else an
-    UntrustedResult error.
+    With `explain` (the kernel's check only recorded), a wrong answer gets the grader's
+    explanation of it, as an AssertionError, first. Otherwise a cell whose check failed in the
+    kernel keeps its own error first (the student reads that explanation and nothing else);
+    anything else gets an UntrustedResult error.
     """
-    if cell.outputs and _is_failure(cell.outputs[0]):
+    explained = explain and any(p.explanation for p in problems)
+    if cell.outputs and _is_failure(cell.outputs[0]) and not explained:
         return
-    if all(p.wrong for p in problems):
+    if explain:
         message = "\n".join(p.explanation or str(p) for p in problems)
         cell.outputs.insert(0, nbformat.v4.new_output(
             "error", ename="AssertionError", evalue=message,

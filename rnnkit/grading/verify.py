@@ -176,15 +176,19 @@ def verify_record(call, record, reference):
     except (TypeError, ValueError) as exc:
         return Finding(f"the record's cases are invalid ({exc})")
     results = record.get("results")
-    if not isinstance(results, list) or len(results) != len(plan):
-        done = len(results) if isinstance(results, list) else 0
-        # a case that failed in the kernel ends the check early: the cell shows the reason
-        crashed = done > 0 and isinstance(results[-1], dict) and "error" in results[-1]
-        return Finding(f"the check completed {done} of {len(plan)} cases", wrong=crashed)
-    for case, result in zip(plan, results):
+    if not isinstance(results, list) or len(results) > len(plan):
+        return Finding("the record's cases are not the check's")
+    # a case that failed in the kernel (its error shown there) ends the check early; a case
+    # recorded before it may already be wrong: that one is told first, as the full check would
+    crashed = len(results) < len(plan) and bool(results) and isinstance(results[-1], dict) \
+        and "error" in results[-1]
+    for case, result in zip(plan, results[:-1] if crashed else results):
         problem = _verify_case(exercise, case, result, variant, reference, len(plan))
         if problem:
             return problem.prefixed(f"case {case.index + 1} of {len(plan)}: ")
+    if len(results) < len(plan):
+        return Finding(f"the check completed {len(results) - crashed} of {len(plan)} cases",
+                       wrong=crashed)
     return None
 
 
@@ -246,7 +250,7 @@ def explain_record(exercise, case, result, inputs, variant, actual, expected, mi
                                    probe_results=probe_results, forward_note=forward_note)
     except Exception:  # noqa: BLE001 (an explanation must never cost a verdict)
         message = f"{mismatch.output} does not match the reference {where}."
-    return headed(exercise.name, label(exercise, variant), f"{exercise.name} {message}")
+    return headed(exercise.name, label(exercise, variant), message)
 
 
 def verify_cell(source, outputs, reference):

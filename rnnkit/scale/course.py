@@ -80,6 +80,10 @@ def is_execute(cls):
 def preprocessors(cfg):
     """(sanitizers, after_execute): instances of the course's lists, without Execute."""
     sanitize = [cls(config=cfg) for cls in _classes(cfg, "sanitize_preprocessors")]
+    cfg = cfg.copy()
+    # the engine's kernels run the student build of the kit, whose check only records: a
+    # wrong answer passes there, and the grader tells it (see VerifyRecords.kernel_judges)
+    cfg.VerifyRecords.kernel_judges = False
     after = [cls(config=cfg) for cls in _classes(cfg, "autograde_preprocessors")
              if not is_execute(cls)]
     return sanitize, after

@@ -58,7 +58,9 @@ def test_record_is_emitted_even_when_the_check_fails(records):
         check("rnn_backward", rnn_backward, forward=R.rnn_forward)
     assert len(records) == 1 and len(records[0]["results"]) == 1
     problems = verify_cell(SOURCE, _outputs(records), R)
-    assert problems == ["check('rnn_backward', ...): the check completed 1 of 5 cases"]
+    # the check stopped at the first wrong case: the grader finds that case wrong too
+    assert problems == ["check('rnn_backward', ...): case 1 of 5: dx does not match the reference"]
+    assert problems[0].wrong
 
 
 def _tamper(rec, how):

@@ -148,7 +148,8 @@ def test_honest_submission_gets_full_marks_and_no_flags(course):
     assert _scores(course, "honest") == {TEST_ID: 2.0, CONTROL_ID: 1.0}
     nb = _autograded(course, "honest")
     assert nb.metadata["rnnkit"]["verify"] == [
-        {"cell_id": TEST_ID, "verified": True, "problems": [], "passed_in_kernel": True}]
+        {"cell_id": TEST_ID, "verified": True, "problems": [], "wrong_answer": False,
+         "passed_in_kernel": True}]
     audit = json.loads((course / "autograded" / "honest" / "ps1" / "ps1.audit.json").read_text())
     assert audit["flags"] == [] and audit["student"] == "honest"
 

@@ -1,0 +1,129 @@
+"""The student build of the kit holds no answer of its assignment, and still grades.
+
+`rnnkit.scale.studentkit.build` makes what a grading sandbox sees as `rnnkit`. These tests
+build it for every assignment and look at it from outside (which files, which definitions) and
+from inside (a Python that can import only the build and the third-party packages).
+"""
+import ast
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+import rnnkit.reference
+from rnnkit.scale import studentkit
+
+ASSIGNMENTS = list(studentkit.ANSWERS)
+#: modules that carry answers, fast kernels or the grader's judgement: never in a build
+NEVER = ["cpu", "cuda", "nn", "optim.py", "analysis", "oracle.py", "layers.py", "train.py",
+         "grading/checker.py", "grading/mistakes.py", "grading/mutants.py",
+         "grading/diagnose.py", "grading/verify.py", "grading/nbgrader_plugin.py",
+         "grading/audit.py", "reference/sequence.py", "scale/coordinator.py"]
+GRADER_METHODS = {"expected", "diagnose", "compare", "verify_record", "check"}
+
+
+@pytest.fixture(scope="module")
+def kits(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kits")
+    return {a: studentkit.build(root / a, a) for a in ASSIGNMENTS + ["99_unknown"]}
+
+
+def _definitions(kit):
+    """(file, name) of every function and method defined anywhere in the build."""
+    found = []
+    for path in kit.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append((str(path.relative_to(kit)), node.name))
+    return found
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_answer_of_this_or_a_later_assignment_is_defined(kits, assignment):
+    kit = kits[assignment]
+    withheld = studentkit.withheld_reference(assignment)
+    assert set(studentkit.ANSWERS[assignment]) <= withheld
+    defined = _definitions(kit)
+    assert not [d for d in defined if d[1] in withheld], assignment
+    assert not [d for d in defined if d[0].startswith("grading/part2") and
+                d[1] in GRADER_METHODS]
+    for rel in NEVER:
+        assert not (kit / rel).exists(), rel
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_reference_of_earlier_assignments_is_given_as_solved(kits, assignment):
+    text = (kits[assignment] / "reference" / "__init__.py").read_text()
+    exported = set(ast.literal_eval(text.rsplit("__all__ = ", 1)[1]))
+    public = set(rnnkit.reference.__all__) | {"lstm_final_cell"}  # the last one: not exported
+    assert exported == studentkit.allowed_reference(assignment) & public
+
+
+def test_an_unknown_assignment_gets_no_reference_at_all(kits):
+    assert studentkit.allowed_reference("99_unknown") == set(studentkit.UTILITIES)
+
+
+def test_every_reference_function_is_classified():
+    """A new reference function must be listed as some assignment's answer (or a utility):
+    otherwise a build could not know whether to withhold it."""
+    classified = set(studentkit.UTILITIES).union(*studentkit.ANSWERS.values())
+    assert set(rnnkit.reference.__all__) <= classified
+
+
+def _run_in_build(kit, code):
+    """Run `code` in a Python that sees the build as rnnkit, plus site-packages' third parties
+    (site.py is off, so the editable install's path hook to the real package is not there)."""
+    paths = [str(kit.parent), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    program = f"import sys; sys.path[:0] = {paths!r}\n" + code
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", program], capture_output=True,
+                          text=True, cwd=kit.parent, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_the_build_imports_alone_and_its_check_records(kits):
+    out = _run_in_build(kits["03_lstm"], """
+import json
+import rnnkit, rnnkit.grading, rnnkit.data, rnnkit.reference as solved
+from rnnkit.grading import check, record
+made = []
+record.set_sink(made.append)
+check("rnn_forward", solved.rnn_forward, seed=3)
+try:
+    import rnnkit.reference.training
+    print("LEAK")
+except ImportError:
+    pass
+print(json.dumps({"file": rnnkit.__file__, "cases": len(made[0]["results"]),
+                  "has_lstm": hasattr(solved, "lstm_forward")}))
+""")
+    assert "LEAK" not in out
+    found = json.loads(out.strip().splitlines()[-1])
+    assert found == {"file": str(kits["03_lstm"] / "__init__.py"), "cases": 5,
+                     "has_lstm": False}
+
+
+def test_a_part_two_check_records_in_the_build(kits):
+    out = _run_in_build(kits["05_training"], """
+import json
+import numpy as np
+from rnnkit.grading import check, record
+made = []
+record.set_sink(made.append)
+def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return w - lr * dw, m, v   # wrong, and the build cannot tell
+check("adam_step", adam_step, seed=1)
+print(json.dumps(sorted(made[0]["results"][0]["outputs"])))
+""")
+    assert "cases ran; the grader compares them" in out
+    assert json.loads(out.strip().splitlines()[-1]) == ["m_next", "v_next", "w_next"]
+
+
+def test_the_built_files_are_readable_by_the_sandbox_user():
+    kit = studentkit.cached("02_bptt")
+    assert kit == studentkit.cached("02_bptt")  # built once per process
+    for path in [kit, *kit.rglob("*")]:
+        assert path.stat().st_mode & 0o004, path
