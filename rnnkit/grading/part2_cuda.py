@@ -15,6 +15,11 @@ Launch configurations (the notebook states them to the student):
   matmul_tiled_kernel(A, B, C)                       blocks of (TILE, TILE) = (4, 4): x -> column
                                                      of C, y -> row of C
   lstm_step_kernel(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, h_next, c_next)   as the gates
+Proof that a kernel ran (issue 11): the object must be of the exact class @cuda.jit makes, every
+block of the grid must run (counted in the simulator, `LaunchLog`), and the tiled matmul must
+create shared arrays and wait at barriers (counted in the simulator; read from the PTX on a
+GPU). The launch configuration is the checker's, stated in the notebook: nothing to grade there.
+
 numba is imported lazily (the grader's process never needs it).
 """
 import copy
@@ -32,20 +37,102 @@ def _blocks(n_x, n_y, block):
     return ((n_x + block[0] - 1) // block[0], (n_y + block[1] - 1) // block[1])
 
 
+def _kernel_types():
+    """The classes a @cuda.jit kernel is an instance of: the simulator's, or a GPU's."""
+    from numba import config
+    if config.ENABLE_CUDASIM:
+        from numba.cuda.simulator.kernel import FakeCUDAKernel
+        return (FakeCUDAKernel,)
+    from numba.cuda.dispatcher import CUDADispatcher
+    return (CUDADispatcher,)
+
+
 def _require_kernel(name, func):
-    if not hasattr(func, "__getitem__") or not hasattr(func, "py_func"):
+    """A kernel made by @cuda.jit (its exact class: an object that only looks like one, say
+    numpy behind a __getitem__, is not a kernel), and not a device function."""
+    options = getattr(func, "targetoptions", None)
+    device = getattr(func, "_device", False) or \
+        (isinstance(options, dict) and options.get("device", False))
+    if type(func) not in _kernel_types() or device:
         raise Problem(f"{name} is not a CUDA kernel ({type(func).__name__}): decorate it with "
-                      "@cuda.jit. The checker launches it as kernel[blocks, threads](...).")
+                      "@cuda.jit (not device=True). The checker launches it as "
+                      "kernel[blocks, threads](...).")
+
+
+class LaunchLog:
+    """What the simulator saw during launches: blocks run, shared arrays made, barriers.
+
+    Proof that the student's kernel ran as a kernel, on every block of the grid, and (for the
+    tiled matmul) that it used the shared-memory tiles and barriers the exercise teaches. On a
+    GPU the same facts come from the compiled PTX (`ptx_facts`).
+    """
+
+    def __init__(self):
+        self.blocks = self.shared = self.barriers = 0
+
+    def __enter__(self):
+        from numba import config
+        self._patched = []
+        if not config.ENABLE_CUDASIM:
+            return self
+        from numba.cuda.simulator import kernel, kernelapi
+        log, self._modules = self, []
+
+        def counting(cls, attr, field):
+            original = getattr(cls, attr)
+
+            def wrapper(*args, **kwargs):
+                setattr(log, field, getattr(log, field) + 1)  # approximate across threads: > 0
+                return original(*args, **kwargs)
+            setattr(cls, attr, wrapper)
+            self._patched.append((cls, attr, original))
+
+        counting(kernel.BlockManager, "run", "blocks")
+        counting(kernelapi.FakeCUDAModule, "syncthreads", "barriers")
+        # shared arrays are told apart by the line that makes them: wrapping `array` would
+        # merge them all, so the launch's fake cuda module is kept and read afterwards
+        init = kernelapi.FakeCUDAModule.__init__
+
+        def keep(module, *args, **kwargs):
+            init(module, *args, **kwargs)
+            log._modules.append(module)
+        kernelapi.FakeCUDAModule.__init__ = keep
+        self._patched.append((kernelapi.FakeCUDAModule, "__init__", init))
+        return self
+
+    def __exit__(self, *exc):
+        for cls, attr, original in reversed(self._patched):
+            setattr(cls, attr, original)
+        self.shared = sum(len(getattr(getattr(m, "_shared", None), "_allocations", {}))
+                          for m in getattr(self, "_modules", []))
+        return False
+
+
+def ptx_facts(kernel):
+    """(uses shared memory, has a barrier) from a GPU kernel's compiled PTX; None, None if
+    there is none to read."""
+    try:
+        ptx = "".join(kernel.inspect_asm().values())
+    except Exception:  # noqa: BLE001 (an old numba-cuda, or not compiled yet)
+        return None, None
+    return ".shared" in ptx, "bar.sync" in ptx or "barrier.sync" in ptx
 
 
 def _launch(name, kernel, blocks, threads, args):
+    """Launch the student's kernel on the grid; returns the LaunchLog of the launch."""
+    from numba import config
     try:
-        kernel[blocks, threads](*args)
+        with LaunchLog() as log:
+            kernel[blocks, threads](*args)
     except IndexError as exc:
         raise Problem(f"{name} indexed out of bounds ({exc}) when launched with "
                       f"{blocks} blocks of {threads} threads: the grid has more threads than "
                       "elements, so every thread must check its indices (if n < N and j < H) "
                       "before reading or writing.") from None
+    if config.ENABLE_CUDASIM and log.blocks != blocks[0] * blocks[1]:
+        raise Problem(f"{name} did not run as a kernel: {log.blocks} of the "
+                      f"{blocks[0] * blocks[1]} blocks of the launch ran.")
+    return log
 
 
 def _unwritten(name, key, out):
@@ -116,10 +203,24 @@ class MatmulTiled(Part2Exercise):
     def run(self, func, case, forward=None):
         A, B = copy.deepcopy(case.inputs["A"]), copy.deepcopy(case.inputs["B"])
         C = np.full((A.shape[0], B.shape[1]), np.nan)
-        _launch(self.name, func, _blocks(C.shape[1], C.shape[0], (TILE, TILE)), (TILE, TILE),
-                (A, B, C))
+        log = _launch(self.name, func, _blocks(C.shape[1], C.shape[0], (TILE, TILE)),
+                      (TILE, TILE), (A, B, C))
         _unwritten(self.name, "C", C)
+        self.require_tiles(log, func)
         return {"C": C}
+
+    def require_tiles(self, log, func):
+        """The exercise is the tiling: a product right without shared tiles earns nothing."""
+        from numba import config
+        shared, barriers = (log.shared > 0, log.barriers > 0) if config.ENABLE_CUDASIM else \
+            ptx_facts(func)
+        if shared is False:
+            raise Problem(f"{self.name} computed C without shared memory: the exercise is the "
+                          "tiled product. Load a (TILE, TILE) tile of A and of B into "
+                          "cuda.shared.array(...) per step along K, and multiply from those.")
+        if barriers is False:
+            raise Problem(f"{self.name} uses shared tiles without cuda.syncthreads(): every "
+                          "thread must wait after loading a tile, and again after using it.")
 
     def diagnose(self, case, actual, expected, key):
         A, B = case.inputs["A"], case.inputs["B"]

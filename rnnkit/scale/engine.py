@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from tqdm import tqdm
 
-from rnnkit.scale import ledger
+from rnnkit.scale import ledger, studentkit
 from rnnkit.scale.coordinator import Coordinator, Outcome
 from rnnkit.scale.report import summary_table
 from rnnkit.scale.sandbox import require_bwrap
@@ -72,6 +72,10 @@ def _grade(course_dir, assignments, students, jobs, scheduler, force, unsandboxe
             todo.append(sub)
     if outcomes:
         log(f"resuming: {len(outcomes)} submissions already graded (--force regrades them)")
+    # the student builds of the kit, made here before any thread starts: CPython 3.11's `ast`
+    # is not safe to use from two threads at once, and the coordinator's audit uses it too
+    for assignment in sorted({sub.assignment for sub in todo}):
+        studentkit.cached(assignment)
     where = f"Dask scheduler {settings['scheduler']}" if settings["scheduler"] else \
         f"JOBS={settings['jobs']}"
     log(f"grading {len(todo)} submissions on {where}, "

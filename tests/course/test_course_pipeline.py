@@ -115,8 +115,10 @@ def test_monkeypatching_scores_zero_where_it_cheats_and_is_flagged(graded):
     assert r["cells"]["test_temporal_affine_forward"][0] == r["cells"]["test_temporal_affine_forward"][1]
     flags = "\n".join(r["flags"])
     incidents = "\n".join(r["incidents"])
-    assert "unverified in 01_rnn_forward/test_rnn_step_forward: passed in the kernel" in incidents
-    assert "unverified in 01_rnn_forward/test_temporal_softmax_loss: passed in the kernel" \
+    # the patch reaches only the student build, which has no reference: a wrong answer, told
+    # by the grader (no incident); the replaced checker left no record: the grader cannot trust
+    assert "test_rnn_step_forward" not in incidents
+    assert "unverified in 01_rnn_forward/test_temporal_softmax_loss: the grader cannot trust" \
         in incidents
     assert "grading-import" in flags and "module-assign" in flags and "check-rebind" in flags
     r = results["cheat", "02_bptt"]  # numpy's and the checker's comparisons patched

@@ -12,6 +12,36 @@ NOTEBOOKS = (NB05, NB06, NB07, NB08)
 
 TRAIN = ("train_step", "train_tbptt")
 
+# 07's tiled matmul, as in the solution, and a naive kernel computing the same product
+_TILED_BODY = """\
+    sA = cuda.shared.array((TILE, TILE), np.float64)
+    sB = cuda.shared.array((TILE, TILE), np.float64)
+    tx = cuda.threadIdx.x
+    ty = cuda.threadIdx.y
+    row = cuda.blockIdx.y * TILE + ty
+    col = cuda.blockIdx.x * TILE + tx
+    M, K = A.shape
+    N = B.shape[1]
+    acc = 0.0
+    for k0 in range(0, K, TILE):
+        sA[ty, tx] = A[row, k0 + tx] if row < M and k0 + tx < K else 0.0
+        sB[ty, tx] = B[k0 + ty, col] if k0 + ty < K and col < N else 0.0
+        cuda.syncthreads()
+        for k in range(TILE):
+            acc += sA[ty, k] * sB[k, tx]
+        cuda.syncthreads()
+"""
+_NAIVE_BODY = """\
+    row = cuda.blockIdx.y * TILE + cuda.threadIdx.y
+    col = cuda.blockIdx.x * TILE + cuda.threadIdx.x
+    M, K = A.shape
+    N = B.shape[1]
+    acc = 0.0
+    if row < M and col < N:
+        for k in range(K):
+            acc += A[row, k] * B[k, col]
+"""
+
 WRONG = [
     # --- 05: training -------------------------------------------------------------------------
     _w("adam_no_bias_correction", NB05, "adam_step",
@@ -87,6 +117,17 @@ WRONG = [
     _w("matmul_no_bounds_check", NB07, "matmul_tiled_kernel",
        [("    if row < M and col < N:\n        C[row, col] = acc", "    C[row, col] = acc")],
        ["matmul_tiled_kernel"]),
+    _w("matmul_without_shared_tiles", NB07, "matmul_tiled_kernel",
+       [(_TILED_BODY, _NAIVE_BODY)], ["matmul_tiled_kernel"],
+       "right product, one thread per element of C, no shared memory: not the exercise"),
+    _w("matmul_numpy_behind_a_kernel_lookalike", NB07, "matmul_tiled_kernel",
+       [("@cuda.jit\ndef matmul_tiled_kernel(A, B, C):", "def _kernel(A, B, C):"),
+        ("        C[row, col] = acc", "        C[row, col] = acc\n"
+         "\n\nclass _LooksLikeAKernel:  # numpy on the CPU, no launch\n"
+         "    py_func = _kernel\n\n    def __getitem__(self, config):\n        return self\n\n"
+         "    def __call__(self, A, B, C):\n        C[...] = A @ B\n\n\n"
+         "matmul_tiled_kernel = _LooksLikeAKernel()")], ["matmul_tiled_kernel"],
+       "an object with __getitem__, py_func and __call__ that computes with numpy"),
     _w("interleaved_gate_rows", NB07, "lstm_step_kernel",
        [("r = gate * H + j", "r = 4 * j + gate")], ["lstm_step_kernel"]),
     _w("step_one_bias", NB07, "lstm_step_kernel",

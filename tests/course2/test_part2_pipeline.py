@@ -116,7 +116,7 @@ def test_replacing_the_checker_scores_zero_and_is_flagged(graded):
     assert _failing(r) == set(_auto_cells(r))
     flags = "\n".join(r["flags"])
     incidents = "\n".join(r["incidents"])
-    assert "unverified in 05_training/test_adam_step: passed in the kernel" in incidents
+    assert "unverified in 05_training/test_adam_step: the grader cannot trust" in incidents
     assert "grading-use" in flags and "check-rebind" in flags
 
 
