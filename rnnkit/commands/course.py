@@ -9,6 +9,10 @@
   rnnkit course demo [--jobs N]      all of it on the bundled example submissions
   rnnkit course solutions            regenerate solutions/ with nbgrader generate_solution
   rnnkit course validate NOTEBOOK... nbgrader's validator, with a real exit status
+  rnnkit course student-kit A [--out DIR]
+                                     the kit students get for assignment A: no answer key, the
+                                     visible checks' expected outputs (default DIR:
+                                     course/student-kits/A; use with PYTHONPATH=DIR)
 
 --course DIR picks another course directory (default: $RNNKIT_COURSE or the repository's course/).
 """
@@ -39,6 +43,11 @@ def add_arguments(parser):
     sub.add_parser("solutions", help="regenerate solutions/ (executed, with figures)")
     p = sub.add_parser("validate", help="validate notebooks (exit 1 if one fails)")
     p.add_argument("notebooks", nargs="+")
+    p = sub.add_parser("student-kit", help="the kit students get for an assignment: no answer "
+                                           "key, visible checks from shipped outputs")
+    p.add_argument("assignment")
+    p.add_argument("--out", help="folder to write DIR/rnnkit into "
+                                 "(default: course/student-kits/ASSIGNMENT)")
 
 
 def run(args):
@@ -74,6 +83,19 @@ def run(args):
     if args.action == "solutions":
         from rnnkit.course.solutions import generate_solutions
         return generate_solutions(root)
+    if args.action == "student-kit":
+        from pathlib import Path
+
+        from rnnkit.scale.studentkit import build_home
+        if not (Path(root) / "source" / args.assignment).is_dir():
+            print(f"rnnkit course student-kit: error: no assignment {args.assignment!r} in "
+                  f"{Path(root) / 'source'}")
+            return 2
+        out = Path(args.out or Path(root) / "student-kits" / args.assignment)
+        kit = build_home(root, args.assignment, out)
+        print(f"wrote {kit}: students run the notebook with PYTHONPATH={out} (numpy, numba, "
+              "matplotlib and IPython installed; no rnnkit)")
+        return 0
     if args.action == "validate":
         from rnnkit.course.validate import validate
         status = 0

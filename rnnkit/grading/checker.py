@@ -4,12 +4,12 @@ import secrets
 import rnnkit.reference as reference
 from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, make_inputs
-from rnnkit.grading.compare import describe, first_mismatch
-from rnnkit.grading.diagnose import (explain_probes, forward_note, gate_blocks, match_mistake,
-                                     nonfinite_hint, outputs_summary, run_probes)
+from rnnkit.grading import explain
+from rnnkit.grading.compare import first_mismatch
+from rnnkit.grading.diagnose import (forward_note, match_mistake, mistake_is_forward_slip,
+                                     run_probes)
 from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
 from rnnkit.grading.messages import WIDTH, check_failure, headed, label, wrap_message  # noqa: F401
-from rnnkit.grading.mistakes import mistakes_for
 from rnnkit.grading.runner import (Problem, StudentCrash, run_reference, run_student,
                                    validate_student, x_restored)
 
@@ -92,44 +92,14 @@ def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, r
 
 def explain_mismatch(exercise, inputs, variant, actual, expected, mismatch, where,
                      probe_results=None, forward_note=None):
-    """The message for a case whose outputs do not match the reference.
-
-    What went wrong first, then why: the student's own forward (for a backward), a non-finite
-    value, a classic mistake, or the isolation probes; then a summary of every output.
-    `probe_results` and `forward_note` are called only when needed (they may rerun the
-    student's function); the grader passes ones that read the student's recorded outputs.
-    """
-    tolerance = exercise.tolerance
-    head = (f"{mismatch.output} does not match the reference {where}. "
-            f"{describe(mismatch, tolerance)}")
+    """The message for a case whose outputs do not match the reference (`explain`'s words,
+    with the classic mistake found by running the mutants on `inputs`)."""
     mistake = match_mistake(exercise, inputs, variant, actual, expected, mismatch.output,
-                            tolerance)
-    note = forward_note() if forward_note is not None and exercise.is_backward else None
-    if note:
-        # the backward runs on the forward's wrong cache: a hint about the backward itself
-        # would send the student to the wrong function; a slip made in both (z and 1 - z
-        # swapped, "reset before") is still named, since it is the forward's slip too
-        lines = [note, head]
-        if mistake is not None and mistake.key in _forward_slips(exercise, variant):
-            lines.append(f"Your {mismatch.output} matches what you get when "
-                         f"{mistake.description}.")
-        return "\n".join(lines)
-    lines = [head]
-    hint = nonfinite_hint(exercise, actual, mismatch)
-    if hint:
-        lines.append(hint)
-    if mistake is not None:
-        lines.append(f"Your {mismatch.output} matches what you get when {mistake.description}.")
-    elif not hint and probe_results is not None:
-        lines += explain_probes(exercise, probe_results(), mismatch.output)
-    lines += outputs_summary(actual, expected, tolerance)
-    lines += gate_blocks(exercise, actual, expected, tolerance)
-    return "\n".join(lines)
-
-
-def _forward_slips(exercise, variant):
-    """The keys of the mistakes the backward's forward can make."""
-    return {m.key for m in mistakes_for(EXERCISES[exercise.forward], variant)}
+                            exercise.tolerance)
+    return explain.explain_mismatch(
+        exercise, actual, expected, mismatch, where, mistake=mistake,
+        forward_slip=mistake_is_forward_slip(exercise, variant, mistake),
+        probe_results=probe_results, forward_note=forward_note)
 
 
 def _wrong_forward(exercise, forward, inputs, variant, pass_variant):

@@ -107,7 +107,9 @@ def folder_files(cfg, folder, skip_notebooks=()):
         return files
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
+        # a copy of the kit (a home build handed out with the release) is never sent: the
+        # sandbox has its own build, and a submitted one would shadow it in the kernel's cwd
         if path.is_file() and not path.is_symlink() and not ignored(cfg, rel) \
-                and rel not in skip_notebooks:
+                and rel not in skip_notebooks and Path(rel).parts[0] != "rnnkit":
             files[rel] = path.read_bytes()
     return files

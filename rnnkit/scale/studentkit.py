@@ -13,11 +13,16 @@ it (an import, ``vars``, ``pkgutil``, ``objmode``, reading the files). It holds:
   notebooks import them as "solved"); an assignment this module does not know gets none;
 - the executor (``rnnkit.scale.execute``), which runs the notebook inside the sandbox.
 
+A *home* build (``home=True``, `rnnkit course student-kit`) is the same plus the expected
+outputs of the assignment's visible checks on fixed inputs (`rnnkit.grading.visible`), so that
+students get the full check's feedback at home without the answer key on their disk.
+
 Everything else (the reference of this and later assignments, the classic mistakes, the Numba
 and CUDA kernels, the optimizers, the analysis tools, the grader's verification) stays outside.
 The grader compares the records with the reference in its own process (`rnnkit.grading.verify`).
 """
 import ast
+import json
 import os
 import shutil
 import tempfile
@@ -50,8 +55,9 @@ REFERENCE_MODULES = ("affine", "clip", "gradcheck", "rnn", "lstm", "gru", "train
 
 #: copied as they are (paths inside the package)
 COPIED = ("_checks.py", "data", "grading/cases.py", "grading/compare.py",
-          "grading/exercises.py", "grading/messages.py", "grading/probes.py",
-          "grading/record.py", "grading/recorder.py", "scale/execute.py")
+          "grading/exercises.py", "grading/explain.py", "grading/messages.py",
+          "grading/probes.py", "grading/record.py", "grading/recorder.py",
+          "grading/visible.py", "scale/execute.py")
 #: copied without the named top-level functions, or methods of every class
 STRIPPED = {
     "grading/runner.py": {"functions": ("run_reference",)},
@@ -91,8 +97,12 @@ def withheld_reference(assignment):
     return everything - allowed_reference(assignment)
 
 
-def build(dest, assignment, source=None):
-    """Write the student build for `assignment` into ``dest/rnnkit``; returns that folder."""
+def build(dest, assignment, source=None, home=False, visible_checks=()):
+    """Write the student build for `assignment` into ``dest/rnnkit``; returns that folder.
+
+    home: also write the expected outputs of `visible_checks` [(name, variant options)]
+    (made with the real kit here, see `rnnkit.grading.visible`).
+    """
     source = Path(source or Path(rnnkit.__file__).resolve().parent)
     out = Path(dest) / "rnnkit"
     if out.exists():
@@ -111,7 +121,48 @@ def build(dest, assignment, source=None):
     for rel, text in WRITTEN.items():
         (out / rel).write_text(text)
     _write_reference(source / "reference", out / "reference", assignment)
+    if home:
+        from rnnkit.grading import visible
+        with open(out / "grading" / "visible.json", "w") as fh:
+            json.dump(visible.make(visible_checks), fh)
     return out
+
+
+def visible_checks(notebook):
+    """[(name, variant options)] of the visible check(...) calls of an instructor notebook:
+    test cells outside ``### BEGIN/END HIDDEN TESTS`` blocks, without hidden=True."""
+    from rnnkit.grading.verify import UNKNOWN, find_check_calls
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        kept, hiding = [], False
+        for line in cell.source.splitlines():
+            if line.strip() == "### BEGIN HIDDEN TESTS":
+                hiding = True
+            elif line.strip() == "### END HIDDEN TESTS":
+                hiding = False
+            elif not hiding:
+                kept.append(line)
+        for call in find_check_calls("\n".join(kept)):
+            options = call["options"]
+            if options.get("hidden") or any(v is UNKNOWN for v in options.values()):
+                continue
+            variant = {k: v for k, v in options.items() if k not in ("cases", "seed", "hidden")}
+            if (call["name"], variant) not in found:
+                found.append((call["name"], variant))
+    return found
+
+
+def build_home(course_dir, assignment, dest):
+    """The home build of `assignment` of a course, from its instructor notebooks."""
+    import nbformat
+    calls = []
+    for path in sorted((Path(course_dir) / "source" / assignment).glob("*.ipynb")):
+        for call in visible_checks(nbformat.read(str(path), as_version=4)):
+            if call not in calls:
+                calls.append(call)
+    return build(dest, assignment, home=True, visible_checks=calls)
 
 
 def strip(text, functions=(), methods=()):

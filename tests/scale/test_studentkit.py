@@ -127,3 +127,99 @@ def test_the_built_files_are_readable_by_the_sandbox_user():
     assert kit == studentkit.cached("02_bptt")  # built once per process
     for path in [kit, *kit.rglob("*")]:
         assert path.stat().st_mode & 0o004, path
+
+
+# --- the home build: visible checks judged from shipped outputs ------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def home_lstm(tmp_path_factory):
+    return studentkit.build_home(REPO / "course", "03_lstm", tmp_path_factory.mktemp("home"))
+
+
+def _full_message(name, func, forward=None):
+    from rnnkit.grading import check
+    from rnnkit.grading.visible import SEED
+    try:
+        check(name, func, forward=forward, seed=SEED)
+    except AssertionError as exc:
+        return str(exc)
+    return None
+
+
+# the student's LSTM at home: the reference's source (not in the home build), run there
+LSTM_SOURCE = (REPO / "rnnkit" / "reference" / "lstm.py").read_text()
+HOME_CHECKS = """
+import json
+import numpy as np
+from rnnkit.grading import check
+exec(compile(LSTM_SOURCE, "lstm.py", "exec"))
+def no_b_hh(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    return lstm_step_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, 0 * b_hh)
+def bad_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    return lstm_forward(x, h0, c0, W_ih, 1.01 * W_hh, b_ih, b_hh)
+said = {}
+for label, args in [("right", ("lstm_step_forward", lstm_step_forward)),
+                    ("right_backward", ("lstm_backward", lstm_backward, lstm_forward)),
+                    ("no_b_hh", ("lstm_step_forward", no_b_hh)),
+                    ("bad_forward", ("lstm_backward", lstm_backward, bad_forward))]:
+    try:
+        check(args[0], args[1], forward=args[2] if len(args) > 2 else None)
+        said[label] = None
+    except AssertionError as exc:
+        said[label] = str(exc)
+check("lstm_step_forward", no_b_hh, hidden=True)  # not shipped: recorded for the grader
+print(json.dumps(said))
+"""
+
+
+def test_the_home_build_explains_visible_checks_as_the_full_check_does(home_lstm):
+    out = _run_in_build(home_lstm, f"LSTM_SOURCE = {LSTM_SOURCE!r}\n" + HOME_CHECKS)
+    said = json.loads(out.strip().splitlines()[-1])
+    assert "lstm_step_forward: 5/5 cases match the expected outputs" in out
+    assert "lstm_backward: 5/5 cases match the expected outputs" in out
+    assert said["right"] is None and said["right_backward"] is None
+    R = rnnkit.reference
+    expected = _full_message("lstm_step_forward",
+                             lambda x, h, c, W_ih, W_hh, b_ih, b_hh:
+                             R.lstm_step_forward(x, h, c, W_ih, W_hh, b_ih, 0 * b_hh))
+    assert said["no_b_hh"] == expected and "b_hh is left out" in expected
+    expected = _full_message("lstm_backward", R.lstm_backward,
+                             lambda x, h0, c0, W_ih, W_hh, b_ih, b_hh:
+                             R.lstm_forward(x, h0, c0, W_ih, 1.01 * W_hh, b_ih, b_hh))
+    assert said["bad_forward"] == expected and "Fix your forward first" in expected
+    # a hidden check has no shipped outputs: it is only recorded
+    assert "lstm_step_forward: 8/8 cases ran; the grader compares them" in out
+
+
+def test_the_home_build_ships_outputs_not_the_answer(home_lstm):
+    shipped = json.loads((home_lstm / "grading" / "visible.json").read_text())
+    assert {k.split("|")[0] for k in shipped["checks"]} == {
+        "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"}
+    assert not [d for d in _definitions(home_lstm) if d[1] in
+                studentkit.withheld_reference("03_lstm")]
+
+
+def test_the_home_build_judges_part_two_from_shipped_outputs(tmp_path):
+    kit = studentkit.build_home(REPO / "course", "08_analysis", tmp_path)
+    out = _run_in_build(kit, """
+import numpy as np
+from rnnkit.grading import check
+check("spectral_radius", lambda W: float(np.max(np.abs(np.linalg.eigvals(W)))))
+try:
+    check("spectral_radius", lambda W: float(np.linalg.norm(W, 2)))
+except AssertionError as exc:
+    print("WRONG", exc)
+""")
+    assert "spectral_radius: 3/3 cases match the expected outputs" in out
+    assert "WRONG spectral_radius: rho does not match the reference in case" in out
+
+
+def test_student_kit_command_writes_the_home_build(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rnnkit", "course", "student-kit", "01_rnn_forward",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "rnnkit" / "grading" / "visible.json").is_file()
+    assert f"PYTHONPATH={tmp_path}" in proc.stdout
