@@ -1,17 +1,16 @@
 """`check`: run a student's function on generated cases and compare it with the reference."""
-import secrets
-
 import rnnkit.reference as reference
-from rnnkit.grading import record as records
-from rnnkit.grading.cases import case_plan, make_inputs
 from rnnkit.grading import explain
+from rnnkit.grading import record as records
+from rnnkit.grading.cases import make_inputs
 from rnnkit.grading.compare import first_mismatch
 from rnnkit.grading.diagnose import (forward_note, match_mistake, mistake_is_forward_slip,
                                      run_probes)
 from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
-from rnnkit.grading.messages import WIDTH, check_failure, headed, label, wrap_message  # noqa: F401
-from rnnkit.grading.runner import (Problem, StudentCrash, run_reference, run_student,
-                                   validate_student, x_restored)
+from rnnkit.grading.messages import WIDTH, check_failure, wrap_message  # noqa: F401 (re-exported)
+from rnnkit.grading.probes import case_outputs, problem_message, require_callables
+from rnnkit.grading.recorder import run_cases
+from rnnkit.grading.runner import Problem, run_reference
 
 
 def check(name, func, forward=None, cases=None, seed=None, hidden=False, **variant):
@@ -35,29 +34,14 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
         return part2_exercises()[name].check(func, forward=forward, seed=seed, hidden=hidden)
     exercise = get_exercise(name)
     full_variant = resolve_variant(exercise, variant)
-    if not callable(func):
-        raise TypeError(f"check({name!r}, func): func must be your function, got "
-                        f"{type(func).__name__}")
-    if exercise.is_backward and not callable(forward):
-        raise TypeError(f"check({name!r}, ...) needs forward=your {exercise.forward}: the "
-                        f"backward is checked on the cache of your own forward")
-    seed = secrets.randbelow(2**31) if seed is None else int(seed)
-    plan = case_plan(exercise, seed, hidden, cases)
-    record = records.new_record(name, full_variant, seed, hidden, len(plan))
-    failure = None
-    try:
-        for case in plan:
-            failure = _check_case(exercise, func, forward, case, len(plan), full_variant,
-                                  bool(variant), record)
-            if failure:
-                break
-    finally:
-        records.emit(record)
-    if failure:
-        raise check_failure(headed(name, label(exercise, full_variant), failure)) from None
+    require_callables(exercise, func, forward)
+    n = run_cases(exercise, full_variant, seed, hidden, cases,
+                  lambda case, n_cases, record: _check_case(
+                      exercise, func, forward, case, n_cases, full_variant, bool(variant),
+                      record))
     # flushed now: a later failing check's error must not overtake this line in the output
-    print(f"{name}: {len(plan)}/{len(plan)} cases match the reference "
-          f"(scaled error ≤ {exercise.tolerance:.0e})", flush=True)
+    print(f"{name}: {n}/{n} cases match the reference (scaled error ≤ "
+          f"{exercise.tolerance:.0e})", flush=True)
 
 
 def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, record):
@@ -66,15 +50,11 @@ def _check_case(exercise, func, forward, case, n_cases, variant, pass_variant, r
     where = f"in case {case.index + 1} of {n_cases} ({case.describe()})"
     expected = run_reference(exercise, inputs, variant, reference)
     try:
-        raw = run_student(exercise, func, inputs, variant, pass_variant, forward, where)
-        actual = validate_student(exercise, raw, expected, case)
-        if exercise.family == "numgrad" and not x_restored(func, inputs):
-            raise Problem("eval_numerical_gradient changed x: restore each element after "
-                          "perturbing it (x[ix] = old).")
-    except Problem as problem:  # a StudentCrash's message already says where
+        actual = case_outputs(exercise, func, forward, inputs, variant, pass_variant, case,
+                              where)
+    except Problem as problem:
         records.add_result(record, case, error=problem)
-        message = str(problem) if isinstance(problem, StudentCrash) else \
-            f"{problem} ({where[3:]})"
+        message = problem_message(problem, where)
         note = _wrong_forward(exercise, forward, inputs, variant, pass_variant)
         if note and "(given as forward=)" not in message:
             return f"{note}\n{message}"  # the forward's fault: say so first

@@ -13,7 +13,7 @@ import copy
 import numpy as np
 
 from rnnkit.grading.exercises import EXERCISES, FAMILY_GATES
-from rnnkit.grading.runner import Problem, run_student, validate_student
+from rnnkit.grading.runner import Problem, StudentCrash, run_student, validate_student, x_restored
 
 
 def _zero(inputs, *names):
@@ -142,3 +142,28 @@ def forward_outputs(exercise, forward, inputs, variant, pass_variant):
         return student_outputs(fwd, forward, None, inputs, variant, pass_variant)
     except Problem:
         return None
+
+
+def require_callables(exercise, func, forward):
+    """TypeError unless `func` (and, for a backward, `forward`) can be called."""
+    if not callable(func):
+        raise TypeError(f"check({exercise.name!r}, func): func must be your function, got "
+                        f"{type(func).__name__}")
+    if exercise.is_backward and not callable(forward):
+        raise TypeError(f"check({exercise.name!r}, ...) needs forward=your {exercise.forward}: "
+                        f"the backward is checked on the cache of your own forward")
+
+
+def case_outputs(exercise, func, forward, inputs, variant, pass_variant, case, where):
+    """`student_outputs` on one case, and eval_numerical_gradient must leave x as it was."""
+    actual = student_outputs(exercise, func, forward, inputs, variant, pass_variant, case.sizes,
+                             where)
+    if exercise.family == "numgrad" and not x_restored(func, inputs):
+        raise Problem("eval_numerical_gradient changed x: restore each element after "
+                      "perturbing it (x[ix] = old).")
+    return actual
+
+
+def problem_message(problem, where):
+    """What a student reads for a Problem on a case (a crash already says where)."""
+    return str(problem) if isinstance(problem, StudentCrash) else f"{problem} ({where[3:]})"

@@ -20,8 +20,9 @@ from rnnkit.grading import visible
 from rnnkit.grading.cases import case_plan, make_inputs
 from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
 from rnnkit.grading.messages import check_failure, headed, label
-from rnnkit.grading.probes import forward_outputs, probe_outputs, student_outputs
-from rnnkit.grading.runner import Problem, StudentCrash, x_restored
+from rnnkit.grading.probes import (case_outputs, forward_outputs, probe_outputs, problem_message,
+                                  require_callables)
+from rnnkit.grading.runner import Problem
 
 
 def check(name, func, forward=None, cases=None, seed=None, hidden=False, **variant):
@@ -38,12 +39,7 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
         return _record_part2(part2_exercises()[name], func, forward, seed, hidden)
     exercise = get_exercise(name)
     full_variant = resolve_variant(exercise, variant)
-    if not callable(func):
-        raise TypeError(f"check({name!r}, func): func must be your function, got "
-                        f"{type(func).__name__}")
-    if exercise.is_backward and not callable(forward):
-        raise TypeError(f"check({name!r}, ...) needs forward=your {exercise.forward}: the "
-                        f"backward is checked on the cache of your own forward")
+    require_callables(exercise, func, forward)
     fixture = visible.find(name, full_variant, seed, hidden, cases)
     if fixture is not None:  # at home, with the shipped expected outputs
         plan = case_plan(exercise, visible.SEED, False)
@@ -56,22 +52,35 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
         print(f"{name}: {len(plan)}/{len(plan)} cases match the expected outputs (scaled "
               f"error ≤ {exercise.tolerance:.0e})", flush=True)
         return
+    n = run_cases(exercise, full_variant, seed, hidden, cases,
+                  lambda case, n_cases, record: _record_case(
+                      exercise, func, forward, case, n_cases, full_variant, bool(variant),
+                      record))
+    print(f"{name}: {n}/{n} cases ran; the grader compares them with the reference",
+          flush=True)
+
+
+def run_cases(exercise, variant, seed, hidden, cases, per_case):
+    """Run a part-1 check's plan, case by case, and emit its record (whatever happens).
+
+    `per_case(case, n_cases, record)` returns None or the message that stops the check, which
+    is raised as the check's AssertionError. Returns the number of cases.
+    """
+    __tracebackhide__ = True  # noqa: F841
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     plan = case_plan(exercise, seed, hidden, cases)
-    record = records.new_record(name, full_variant, seed, hidden, len(plan))
+    record = records.new_record(exercise.name, variant, seed, hidden, len(plan))
     failure = None
     try:
         for case in plan:
-            failure = _record_case(exercise, func, forward, case, len(plan), full_variant,
-                                   bool(variant), record)
+            failure = per_case(case, len(plan), record)
             if failure:
                 break
     finally:
         records.emit(record)
     if failure:
-        raise check_failure(headed(name, label(exercise, full_variant), failure)) from None
-    print(f"{name}: {len(plan)}/{len(plan)} cases ran; the grader compares them with the "
-          "reference", flush=True)
+        raise check_failure(headed(exercise.name, label(exercise, variant), failure)) from None
+    return len(plan)
 
 
 def _record_case(exercise, func, forward, case, n_cases, variant, pass_variant, record):
@@ -79,14 +88,11 @@ def _record_case(exercise, func, forward, case, n_cases, variant, pass_variant, 
     inputs = make_inputs(exercise, case)
     where = f"in case {case.index + 1} of {n_cases} ({case.describe()})"
     try:
-        actual = student_outputs(exercise, func, forward, inputs, variant, pass_variant,
-                                 case.sizes, where)
-        if exercise.family == "numgrad" and not x_restored(func, inputs):
-            raise Problem("eval_numerical_gradient changed x: restore each element after "
-                          "perturbing it (x[ix] = old).")
+        actual = case_outputs(exercise, func, forward, inputs, variant, pass_variant, case,
+                              where)
     except Problem as problem:
         records.add_result(record, case, error=problem)
-        return str(problem) if isinstance(problem, StudentCrash) else f"{problem} ({where[3:]})"
+        return problem_message(problem, where)
     extra = {"probes": {k: None if v is None else records.encode_outputs(v) for k, v in
                         probe_outputs(exercise, func, forward, inputs, variant,
                                       pass_variant).items()}}

@@ -19,8 +19,8 @@ from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, make_inputs
 from rnnkit.grading.compare import first_mismatch
 from rnnkit.grading.exercises import EXERCISES, part2_exercises, resolve_variant
-from rnnkit.grading.probes import forward_outputs, probe_outputs, student_outputs
-from rnnkit.grading.runner import Problem, StudentCrash, x_restored
+from rnnkit.grading.probes import case_outputs, forward_outputs, probe_outputs, problem_message
+from rnnkit.grading.runner import Problem
 
 #: the seed of every visible check at home (a call without seed= uses it)
 SEED = 1
@@ -119,14 +119,10 @@ def judge_case(exercise, func, forward, case, n_cases, variant, pass_variant, fi
             records.decode_outputs(fixture["forward"]), tolerance)
 
     try:
-        actual = student_outputs(exercise, func, forward, inputs, variant, pass_variant,
-                                 case.sizes, where)
-        if exercise.family == "numgrad" and not x_restored(func, inputs):
-            raise Problem("eval_numerical_gradient changed x: restore each element after "
-                          "perturbing it (x[ix] = old).")
+        actual = case_outputs(exercise, func, forward, inputs, variant, pass_variant, case,
+                              where)
     except Problem as problem:
-        message = str(problem) if isinstance(problem, StudentCrash) else \
-            f"{problem} ({where[3:]})"
+        message = problem_message(problem, where)
         note = forward_note() if exercise.is_backward else None
         if note and "(given as forward=)" not in message:
             return f"{note}\n{message}"
