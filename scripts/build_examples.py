@@ -62,7 +62,7 @@ EXAMPLES = {
                                   "f = sigmoid(a[:, 0:H])\n    i = sigmoid(a[:, H:2 * H])")]),
         "04_gru": ("solution", [("gru_step_forward", "h_next = (1 - z) * n + z * h_prev",
                                  "h_next = z * n + (1 - z) * h_prev")]),
-        # part 2 (tests/course2/bank2.py): clipping per tensor, a missing syncthreads, the
+        # part 2 (tests/course_systems/bank_systems.py): clipping per tensor, a missing syncthreads, the
         # 2-norm taken for the spectral radius
         "05_training": ("solution", [("train_step", "clipped, _ = clip_grad_norm(grads, max_norm)",
                                       "clipped = {k: clip_grad_norm({k: g}, max_norm)[0][k] "

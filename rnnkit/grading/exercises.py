@@ -75,13 +75,13 @@ EXERCISES = {e.name: e for e in [
 ]}
 
 
-def part2_exercises():
-    """The course's part-2 exercises (`rnnkit.grading.part2`) by name.
+def custom_exercises():
+    """The custom exercises of 05-08 (`rnnkit.grading.custom`) by name.
 
     They have their own check and verify_record; `check` and the grader hand those names on.
-    An import error is raised, not swallowed: a broken part 2 must not grade 05-08 as zero.
+    An import error is raised, not swallowed: a broken module must not grade 05-08 as zero.
     """
-    from rnnkit.grading.part2 import part2_exercises as exercises
+    from rnnkit.grading.custom import custom_exercises as exercises
     return exercises()
 
 

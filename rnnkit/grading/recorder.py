@@ -18,7 +18,7 @@ import secrets
 from rnnkit.grading import record as records
 from rnnkit.grading import visible
 from rnnkit.grading.cases import case_plan, make_inputs
-from rnnkit.grading.exercises import EXERCISES, get_exercise, part2_exercises, resolve_variant
+from rnnkit.grading.exercises import EXERCISES, get_exercise, custom_exercises, resolve_variant
 from rnnkit.grading.messages import check_failure, headed, label
 from rnnkit.grading.probes import (case_outputs, forward_outputs, probe_outputs, problem_message,
                                   require_callables)
@@ -32,11 +32,11 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
     run on a case. Whether the outputs are right is decided by the grader, not here.
     """
     __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
-    if name not in EXERCISES and name in part2_exercises():
+    if name not in EXERCISES and name in custom_exercises():
         if cases is not None or variant:
             given = ["cases"] * (cases is not None) + list(variant)
             raise TypeError(f"check({name!r}) takes no option(s) {', '.join(given)}")
-        return _record_part2(part2_exercises()[name], func, forward, seed, hidden)
+        return _record_custom(custom_exercises()[name], func, forward, seed, hidden)
     exercise = get_exercise(name)
     full_variant = resolve_variant(exercise, variant)
     require_callables(exercise, func, forward)
@@ -103,7 +103,7 @@ def _record_case(exercise, func, forward, case, n_cases, variant, pass_variant, 
     return None
 
 
-def _record_part2(exercise, func, forward, seed, hidden):
+def _record_custom(exercise, func, forward, seed, hidden):
     __tracebackhide__ = True  # noqa: F841
     if not callable(func):
         raise TypeError(f"check({exercise.name!r}, func): func must be your function, got "
@@ -115,7 +115,7 @@ def _record_part2(exercise, func, forward, seed, hidden):
     plan = exercise.cases(seed, hidden)
     record = records.new_record(exercise.name, {}, seed, hidden, len(plan))
     judge = None if fixture is None else \
-        (lambda case, actual, where: visible.judge_part2_case(exercise, case, actual, where,
+        (lambda case, actual, where: visible.judge_custom_case(exercise, case, actual, where,
                                                               fixture))
     try:
         failure = exercise.run_cases(func, forward, plan, record, judge=judge)

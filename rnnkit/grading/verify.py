@@ -13,7 +13,7 @@ import re
 from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, default_case_count, make_inputs
 from rnnkit.grading.compare import first_mismatch, scaled_error
-from rnnkit.grading.exercises import EXERCISES, part2_exercises, resolve_variant
+from rnnkit.grading.exercises import EXERCISES, custom_exercises, resolve_variant
 from rnnkit.grading.messages import headed, label
 from rnnkit.grading.runner import run_reference
 
@@ -136,9 +136,9 @@ def verify_record(call, record, reference):
     """None if `record` is a correct result of `call`, else a `Finding` saying what is wrong."""
     name = call["name"]
     if name not in EXERCISES:
-        part2 = part2_exercises()
-        if name in part2:  # assignments 05-08 verify their own records
-            found = part2[name].verify_record(call, record)
+        custom = custom_exercises()
+        if name in custom:  # assignments 05-08 verify their own records
+            found = custom[name].verify_record(call, record)
             return found if found is None or isinstance(found, Finding) else Finding(found)
         return Finding(f"check({name!r}) names no known exercise")
     exercise = EXERCISES[name]

@@ -18,7 +18,7 @@ from rnnkit.grading import explain
 from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, make_inputs
 from rnnkit.grading.compare import first_mismatch
-from rnnkit.grading.exercises import EXERCISES, part2_exercises, resolve_variant
+from rnnkit.grading.exercises import EXERCISES, custom_exercises, resolve_variant
 from rnnkit.grading.probes import case_outputs, forward_outputs, probe_outputs, problem_message
 from rnnkit.grading.runner import Problem
 
@@ -43,7 +43,7 @@ def make(calls):
             checks[key(name, variant)] = {"cases": [_part1_case(exercise, case, variant)
                                                     for case in case_plan(exercise, SEED)]}
         else:
-            exercise = part2_exercises()[name]
+            exercise = custom_exercises()[name]
             checks[key(name, {})] = {"cases": [
                 {"expected": records.encode_outputs(exercise.expected(case))}
                 for case in exercise.cases(SEED, False)]}
@@ -149,8 +149,8 @@ def judge_case(exercise, func, forward, case, n_cases, variant, pass_variant, fi
                                     probe_results=probe_results, forward_note=forward_note)
 
 
-def judge_part2_case(exercise, case, actual, where, fixture):
-    """None when a part-2 case matches the shipped outputs, else the message (no hint: the
+def judge_custom_case(exercise, case, actual, where, fixture):
+    """None when a custom exercise's case matches the shipped outputs, else the message (no hint: the
     hints need the reference; the grader gives them)."""
     expected = records.decode_outputs(fixture["cases"][case.index]["expected"])
     return exercise.compare_with(expected, actual, where)

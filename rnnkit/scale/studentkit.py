@@ -7,7 +7,7 @@ it (an import, ``vars``, ``pkgutil``, ``objmode``, reading the files). It holds:
 - ``rnnkit.data`` and ``rnnkit._checks`` as they are;
 - ``rnnkit.grading.check``: the recording check (`rnnkit.grading.recorder`), with the case
   generator, the records, the shape checks and the isolation probes: none knows an answer;
-- the part-2 exercise classes without their grader's side (``expected``, ``diagnose``,
+- the custom exercise classes without their grader's side (``expected``, ``diagnose``,
   ``compare``, ``check``, ``verify_record`` are removed from the source);
 - ``rnnkit.reference`` with only the functions of the assignments *before* this one (the
   notebooks import them as "solved"); an assignment this module does not know gets none;
@@ -61,11 +61,11 @@ COPIED = ("_checks.py", "data", "grading/cases.py", "grading/compare.py",
 #: copied without the named top-level functions, or methods of every class
 STRIPPED = {
     "grading/runner.py": {"functions": ("run_reference",)},
-    "grading/part2.py": {"functions": ("check",),
+    "grading/custom.py": {"functions": ("check",),
                          "methods": ("check", "compare", "verify_record", "expected",
                                      "diagnose")},
-    **{f"grading/part2_{topic}.py": {"methods": ("expected", "diagnose")}
-       for topic in ("training", "numba", "cuda", "analysis")},
+    **{f"grading/{topic}.py": {"methods": ("expected", "diagnose")}
+       for topic in ("training", "njit", "kernels", "analysis")},
 }
 #: written here
 WRITTEN = {

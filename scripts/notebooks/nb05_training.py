@@ -1,6 +1,6 @@
 """Assignment 05: training a character-level language model."""
 from cells import answer, code, md, notebook, scratch, test
-from part2_cells import written
+from written_cells import written
 
 NAME = "05_training"
 

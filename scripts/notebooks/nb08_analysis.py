@@ -1,6 +1,6 @@
 """Assignment 08: performance and gradient analysis."""
 from cells import answer, code, md, notebook, scratch, test
-from part2_cells import written
+from written_cells import written
 
 NAME = "08_analysis"
 

@@ -322,4 +322,4 @@ def test_in_a_kernel_passing_lines_come_before_the_failure_and_no_frames_show():
     traceback = "\n".join(outputs[1].traceback)
     assert outputs[1].ename == "AssertionError"
     assert traceback.startswith("AssertionError: fit_exponent: p does not match")
-    assert "rnnkit/grading" not in traceback and "part2.py" not in traceback
+    assert "rnnkit/grading" not in traceback and "custom.py" not in traceback

@@ -13,7 +13,7 @@ import pytest
 
 import rnnkit.reference as R
 from rnnkit.grading import EXERCISES, check, recorder
-from rnnkit.grading.exercises import part2_exercises, resolve_variant
+from rnnkit.grading.exercises import custom_exercises, resolve_variant
 from rnnkit.grading.mistakes import mistakes_for
 from rnnkit.grading.record import MIME
 from rnnkit.grading.verify import verify_cell
@@ -151,4 +151,4 @@ def test_part_two_right_answers_verify_from_the_recording_check(records):
     assert findings == []
     _, findings = recorded(records, "spectral_radius", R.spectral_radius, None, 9)
     assert findings == []
-    assert set(PART2_CASES) <= set(part2_exercises())
+    assert set(PART2_CASES) <= set(custom_exercises())

@@ -193,8 +193,8 @@ def test_warnings_in_the_students_code_do_not_reach_stderr(recwarn):
     assert len(recwarn) == 0
 
 
-class FakePart2Exercise:
-    """Stands for an exercise of rnnkit.grading.part2 (assignments 05-08)."""
+class FakeCustomExercise:
+    """Stands for an exercise of rnnkit.grading.custom (assignments 05-08)."""
 
     def __init__(self):
         self.calls = []
@@ -207,12 +207,12 @@ class FakePart2Exercise:
         return None if record == {"ok": True} else "wrong"
 
 
-def test_part2_names_are_handed_to_part2(monkeypatch):
+def test_custom_exercise_names_are_handed_to_their_exercise(monkeypatch):
     import rnnkit.grading.checker as checker
     import rnnkit.grading.verify as verify
-    fake = FakePart2Exercise()
-    monkeypatch.setattr(checker, "part2_exercises", lambda: {"adam_step": fake})
-    monkeypatch.setattr(verify, "part2_exercises", lambda: {"adam_step": fake})
+    fake = FakeCustomExercise()
+    monkeypatch.setattr(checker, "custom_exercises", lambda: {"adam_step": fake})
+    monkeypatch.setattr(verify, "custom_exercises", lambda: {"adam_step": fake})
     check("adam_step", len, seed=3, hidden=True)
     assert fake.calls == [("check", len, None, 3, True)]
     with pytest.raises(TypeError, match="takes no option"):

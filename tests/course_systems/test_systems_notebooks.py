@@ -6,8 +6,8 @@ import sys
 import nbformat
 import pytest
 
-from bank2 import ALTERNATIVES, NOTEBOOKS, WRONG
-from conftest import PART2, REPO, source_path
+from bank_systems import ALTERNATIVES, NOTEBOOKS, WRONG
+from conftest import SYSTEMS, REPO, source_path
 from rnnkit.course.submissions import apply_edit, is_answer, solutions_by_cell
 
 EXERCISES = {
@@ -28,7 +28,7 @@ def _meta(cell):
     return cell.metadata.get("nbgrader", {})
 
 
-@pytest.mark.parametrize("assignment", PART2)
+@pytest.mark.parametrize("assignment", SYSTEMS)
 def test_source_notebook_is_built_from_its_builder(assignment):
     sys.path.insert(0, str(REPO / "scripts" / "notebooks"))
     builder = importlib.import_module(BUILDERS[assignment])
@@ -38,10 +38,10 @@ def test_source_notebook_is_built_from_its_builder(assignment):
         "course/source is out of date: run .venv/bin/python scripts/build_notebooks.py"
 
 
-@pytest.mark.parametrize("assignment", PART2)
-def test_answer_test_and_manual_cells(part2_notebooks, assignment):
-    from rnnkit.grading.exercises import part2_exercises
-    nb = part2_notebooks[assignment]
+@pytest.mark.parametrize("assignment", SYSTEMS)
+def test_answer_test_and_manual_cells(systems_notebooks, assignment):
+    from rnnkit.grading.exercises import custom_exercises
+    nb = systems_notebooks[assignment]
     nbformat.validate(nb)
     answers = [_meta(c)["grade_id"] for c in nb.cells if is_answer(c)]
     assert answers == EXERCISES[assignment]
@@ -60,14 +60,14 @@ def test_answer_test_and_manual_cells(part2_notebooks, assignment):
             name = meta["grade_id"][len("test_"):]
             visible, _, hidden = cell.source.partition("### BEGIN HIDDEN TESTS")
             check = CHECK_NAME.get(name, name)
-            assert check in part2_exercises()
+            assert check in custom_exercises()
             assert f'check("{check}", {name}' in visible, "a visible check of the function"
             assert "hidden=True" in hidden and "### END HIDDEN TESTS" in hidden
             assert "hidden=True" not in visible
 
 
-def test_points_follow_difficulty(part2_notebooks):
-    points = {_meta(c)["grade_id"]: _meta(c)["points"] for nb in part2_notebooks.values()
+def test_points_follow_difficulty(systems_notebooks):
+    points = {_meta(c)["grade_id"]: _meta(c)["points"] for nb in systems_notebooks.values()
               for c in nb.cells if _meta(c).get("grade")}
     assert points["test_lstm_backward_njit"] > points["test_lstm_forward_njit"]
     assert points["test_train_step"] > points["test_adam_step"]
@@ -75,9 +75,9 @@ def test_points_follow_difficulty(part2_notebooks):
     assert points["test_rnn_gradient_norms"] > points["test_spectral_radius"]
 
 
-def test_answer_cells_pass_the_audit(part2_notebooks):
+def test_answer_cells_pass_the_audit(systems_notebooks):
     from rnnkit.grading.audit import audit_notebook
-    for name, nb in part2_notebooks.items():
+    for name, nb in systems_notebooks.items():
         assert [str(f) for f in audit_notebook(nb)] == [], name
 
 
@@ -103,12 +103,12 @@ FIGURES = {"05_training": ["figure", "adam_vs_sgd"], "06_numba_cpu": ["figure"],
                            "gates"]}
 
 
-@pytest.mark.parametrize("assignment", PART2)
-def test_solutions_match_the_source_and_are_executed(part2_notebooks, assignment):
+@pytest.mark.parametrize("assignment", SYSTEMS)
+def test_solutions_match_the_source_and_are_executed(systems_notebooks, assignment):
     path = REPO / "solutions" / assignment / f"{assignment}.ipynb"
     assert path.exists(), "run `make solutions`"
     solution = nbformat.read(str(path), as_version=4)
-    expected = _expected_solution(part2_notebooks[assignment])
+    expected = _expected_solution(systems_notebooks[assignment])
     assert [(c.cell_type, c.source) for c in solution.cells] == \
         [(c.cell_type, c.source) for c in expected.cells], \
         f"solutions/{assignment} drifted from course/source: run `make solutions`"
@@ -123,22 +123,22 @@ def test_solutions_match_the_source_and_are_executed(part2_notebooks, assignment
     assert seconds < 120  # each notebook runs top to bottom in under 2 minutes
 
 
-def test_bank_is_big_enough_and_its_edits_apply(part2_notebooks):
+def test_bank_is_big_enough_and_its_edits_apply(systems_notebooks):
     assert len(WRONG) >= 20 and len(ALTERNATIVES) >= 4
     assert len({w.id for w in WRONG}) == len(WRONG)
-    assert {w.notebook for w in WRONG} == set(NOTEBOOKS) == set(PART2)
+    assert {w.notebook for w in WRONG} == set(NOTEBOOKS) == set(SYSTEMS)
     ids = {w.id for w in WRONG}
     # the classic bugs the issue names
     assert {"missing_bounds_check", "wrong_index_arithmetic", "missing_syncthreads",
             "object_mode", "prange_race"} <= ids
     for w in WRONG:
-        text = solutions_by_cell(part2_notebooks[w.notebook])[w.cell]
+        text = solutions_by_cell(systems_notebooks[w.notebook])[w.cell]
         for old, new in w.edits:
             edited = apply_edit(text, old, new, f" ({w.id})")
             assert edited != text
             text = edited
-        tests = {_meta(c)["grade_id"] for c in part2_notebooks[w.notebook].cells
+        tests = {_meta(c)["grade_id"] for c in systems_notebooks[w.notebook].cells
                  if _meta(c).get("grade") and c.cell_type == "code"}
         assert w.failing <= tests, w.id
     for alt in ALTERNATIVES:
-        assert set(alt.sources) <= set(solutions_by_cell(part2_notebooks[alt.notebook]))
+        assert set(alt.sources) <= set(solutions_by_cell(systems_notebooks[alt.notebook]))

@@ -1,4 +1,4 @@
-"""Part-2 exercises of assignment 05 (training a character-level language model).
+"""Custom exercises of assignment 05 (training a character-level language model).
 
 The model is a vanilla tanh RNN over one-hot characters followed by a temporal affine layer:
 params = {W_ih (H, V), W_hh (H, H), b_ih (H,), b_hh (H,), W (V, H), b (V,)}; inputs x and
@@ -9,7 +9,7 @@ import copy
 import numpy as np
 
 from rnnkit import reference as ref
-from rnnkit.grading.part2 import Case, Part2Exercise, Problem, as_array, as_number, unpack
+from rnnkit.grading.custom import Case, CustomExercise, Problem, as_array, as_number, unpack
 
 PARAM_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh", "W", "b")
 
@@ -31,7 +31,7 @@ def _check_params(who, value, like):
     return {k: as_array(who, f"params[{k!r}]", value[k], like[k].shape) for k in PARAM_NAMES}
 
 
-class AdamStep(Part2Exercise):
+class AdamStep(CustomExercise):
     name = "adam_step"
     what = "adam_step"
 
@@ -83,7 +83,7 @@ class AdamStep(Part2Exercise):
         return None
 
 
-class TrainStep(Part2Exercise):
+class TrainStep(CustomExercise):
     name = "train_step"
     what = "train_step"
 
@@ -131,7 +131,7 @@ class TrainStep(Part2Exercise):
         return None
 
 
-class TrainTBPTT(Part2Exercise):
+class TrainTBPTT(CustomExercise):
     name = "train_tbptt"
     what = "train_tbptt"
     n_cases = (2, 3)
@@ -177,7 +177,7 @@ class TrainTBPTT(Part2Exercise):
         return None
 
 
-class Sample(Part2Exercise):
+class Sample(CustomExercise):
     name = "sample"
     what = "sample"
 
@@ -220,7 +220,7 @@ class Sample(Part2Exercise):
                 "of scores / temperature, and feed the drawn character back in, carrying h.")
 
 
-class Perplexity(Part2Exercise):
+class Perplexity(CustomExercise):
     name = "perplexity"
     what = "perplexity"
 

@@ -1,4 +1,4 @@
-"""Part-2 exercises of assignment 08 (performance and gradient analysis).
+"""Custom exercises of assignment 08 (performance and gradient analysis).
 
 Only what is deterministic is graded: the fitted exponent of a power law (against numpy's
 least squares on the same data), the cost model of a forward pass (FLOPs and parameters of an
@@ -11,11 +11,11 @@ import copy
 import numpy as np
 
 from rnnkit import reference as ref
-from rnnkit.grading.part2 import Case, Part2Exercise, Problem, as_array, as_number, unpack
+from rnnkit.grading.custom import Case, CustomExercise, Problem, as_array, as_number, unpack
 from rnnkit.grading.exercises import FAMILY_GATES
 
 
-class FitExponent(Part2Exercise):
+class FitExponent(CustomExercise):
     name = "fit_exponent"
     what = "fit_exponent"
 
@@ -44,7 +44,7 @@ class FitExponent(Part2Exercise):
         return "Fit a straight line to (log sizes, log times): slope p, intercept log c."
 
 
-class GradientNorms(Part2Exercise):
+class GradientNorms(CustomExercise):
     name = "rnn_gradient_norms"
     what = "rnn_gradient_norms"
 
@@ -79,7 +79,7 @@ class GradientNorms(Part2Exercise):
         return None
 
 
-class SpectralRadius(Part2Exercise):
+class SpectralRadius(CustomExercise):
     name = "spectral_radius"
     what = "spectral_radius"
 
@@ -106,7 +106,7 @@ class SpectralRadius(Part2Exercise):
         return None
 
 
-class ForwardCost(Part2Exercise):
+class ForwardCost(CustomExercise):
     """A cost model, graded exactly: what a measured exponent is compared with.
 
     Timings are never graded (issue 11): a busy grader must not cost a correct answer points.

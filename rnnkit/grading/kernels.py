@@ -1,4 +1,4 @@
-"""Part-2 exercises of assignment 07 (numba.cuda kernels), checked on the CUDA simulator.
+"""Custom exercises of assignment 07 (numba.cuda kernels), checked on the CUDA simulator.
 
 The checker launches the student's kernels itself, with a fixed block shape that is NOT
 square (so that x/y mix-ups show) and sizes that are NOT multiples of the block (so that a
@@ -27,7 +27,7 @@ import copy
 import numpy as np
 
 from rnnkit import reference as ref
-from rnnkit.grading.part2 import Case, Part2Exercise, Problem
+from rnnkit.grading.custom import Case, CustomExercise, Problem
 
 BLOCK = (8, 2)   # threads per block for the elementwise kernels: (x -> j, y -> n)
 TILE = 4         # the tiled matmul's tile (and block) size
@@ -145,7 +145,7 @@ def _unwritten(name, key, out):
                       "y likewise with .y, and each must map to the right axis.")
 
 
-class GatesKernel(Part2Exercise):
+class GatesKernel(CustomExercise):
     name = "lstm_gates_kernel"
     what = "lstm_gates_kernel"
     n_cases = (2, 3)
@@ -183,7 +183,7 @@ class GatesKernel(Part2Exercise):
         return None
 
 
-class MatmulTiled(Part2Exercise):
+class MatmulTiled(CustomExercise):
     name = "matmul_tiled_kernel"
     what = "matmul_tiled_kernel"
     n_cases = (2, 3)
@@ -234,7 +234,7 @@ class MatmulTiled(Part2Exercise):
                 "them, and again after using them, before the next tile overwrites them.")
 
 
-class StepKernel(Part2Exercise):
+class StepKernel(CustomExercise):
     name = "lstm_step_kernel"
     what = "lstm_step_kernel"
     n_cases = (2, 3)

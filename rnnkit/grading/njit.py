@@ -1,4 +1,4 @@
-"""Part-2 exercises of assignment 06 (the LSTM with Numba on the CPU).
+"""Custom exercises of assignment 06 (the LSTM with Numba on the CPU).
 
 The student's `@njit` functions keep part 1's API: `lstm_forward_njit(x, h0, c0, W_ih, W_hh,
 b_ih, b_hh) -> (h, cache)`, `lstm_backward_njit(dh, cache) -> (dx, dh0, dc0, dW_ih, dW_hh,
@@ -14,7 +14,7 @@ import copy
 import numpy as np
 
 from rnnkit import reference as ref
-from rnnkit.grading.part2 import Case, Part2Exercise, Problem, as_array, unpack
+from rnnkit.grading.custom import Case, CustomExercise, Problem, as_array, unpack
 
 GRADS = ("dx", "dh0", "dc0", "dW_ih", "dW_hh", "db_ih", "db_hh")
 
@@ -66,7 +66,7 @@ def _require_nopython(name, func):
                       "compile in nopython mode (@njit).")
 
 
-class _NjitLSTM(Part2Exercise):
+class _NjitLSTM(CustomExercise):
     """Small LSTM cases (N=1, D≠H) for an @njit function that must compile in nopython mode."""
     n_cases = (2, 3)
 
@@ -141,7 +141,7 @@ class BackwardNjit(_NjitLSTM):
         return None
 
 
-class ForwardParallel(Part2Exercise):
+class ForwardParallel(CustomExercise):
     name = "lstm_forward_parallel"
     what = "lstm_forward_parallel"
     n_cases = (1, 2)

@@ -6,18 +6,18 @@ import sys
 
 import pytest
 
-from bank2 import ALTERNATIVES, WRONG
-from conftest import HERE, PART2, source_path
+from bank_systems import ALTERNATIVES, WRONG
+from conftest import HERE, SYSTEMS, source_path
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("assignment", PART2)
+@pytest.mark.parametrize("assignment", SYSTEMS)
 def test_bank_in_process(assignment):
     from rnnkit.course.paths import nbgrader_env
     env = nbgrader_env()
     env.pop("NUMBA_ENABLE_CUDASIM", None)  # 07's set-up cell chooses it, as in a kernel
-    done = subprocess.run([sys.executable, str(HERE / "inprocess2.py"),
+    done = subprocess.run([sys.executable, str(HERE / "inprocess_systems.py"),
                            str(source_path(assignment))], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -2,7 +2,7 @@
 
 One autograde run (JOBS=2) grades, as different students: the solutions, the untouched
 releases, a cheat that replaces the checker, and the bank's CUDA bugs and prange race for real.
-(The whole bank runs without nbgrader in test_part2_bank.py; the tests here prove the grading
+(The whole bank runs without nbgrader in test_systems_bank.py; the tests here prove the grading
 path itself.)
 """
 import subprocess
@@ -11,8 +11,8 @@ import sys
 import nbformat
 import pytest
 
-from bank2 import WRONG
-from conftest import PART2, source_path
+from bank_systems import WRONG
+from conftest import SYSTEMS, source_path
 from rnnkit.course.paths import nbgrader_env
 from rnnkit.course.sandbox import run_autograde
 from rnnkit.course.submissions import fill, write
@@ -39,10 +39,10 @@ def _submit(course, student, assignment, nb):
 
 
 @pytest.fixture(scope="module")
-def graded(released_part2):
-    course = released_part2
-    sources = {a: nbformat.read(str(source_path(a)), as_version=4) for a in PART2}
-    for a in PART2:
+def graded(released_systems):
+    course = released_systems
+    sources = {a: nbformat.read(str(source_path(a)), as_version=4) for a in SYSTEMS}
+    for a in SYSTEMS:
         _submit(course, "solution", a, fill(_release(course, a), sources[a]))
         _submit(course, "untouched", a, _release(course, a))
     for w in WRONG:
@@ -65,22 +65,22 @@ def _failing(result):
     return {k for k, (score, top) in _auto_cells(result).items() if score < top}
 
 
-@pytest.mark.parametrize("assignment", PART2)
-def test_source_passes_and_release_fails_the_validator(released_part2, assignment):
+@pytest.mark.parametrize("assignment", SYSTEMS)
+def test_source_passes_and_release_fails_the_validator(released_systems, assignment):
     passed, results = validate(source_path(assignment))
     assert passed, results
-    passed, results = validate(released_part2 / "release" / assignment / f"{assignment}.ipynb")
+    passed, results = validate(released_systems / "release" / assignment / f"{assignment}.ipynb")
     assert not passed and "changed" not in results and len(results["failed"]) >= 3
 
 
-@pytest.mark.parametrize("assignment", PART2)
-def test_release_leaks_no_hidden_test(released_part2, assignment):
-    text = (released_part2 / "release" / assignment / f"{assignment}.ipynb").read_text()
+@pytest.mark.parametrize("assignment", SYSTEMS)
+def test_release_leaks_no_hidden_test(released_systems, assignment):
+    text = (released_systems / "release" / assignment / f"{assignment}.ipynb").read_text()
     assert not [t for t in HIDDEN_TEXT if t in text]
     assert "BEGIN SOLUTION" not in text and "Model answer" not in text
 
 
-@pytest.mark.parametrize("assignment", PART2)
+@pytest.mark.parametrize("assignment", SYSTEMS)
 def test_solution_earns_full_autograded_marks(graded, assignment):
     _, results = graded
     r = results["solution", assignment]
@@ -90,7 +90,7 @@ def test_solution_earns_full_autograded_marks(graded, assignment):
     assert r["flags"] == []
 
 
-@pytest.mark.parametrize("assignment", PART2)
+@pytest.mark.parametrize("assignment", SYSTEMS)
 def test_untouched_release_scores_zero(graded, assignment):
     _, results = graded
     r = results["untouched", assignment]
@@ -127,7 +127,7 @@ def test_feedback_hides_the_hidden_tests(graded):
                           cwd=course, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     pages = list((course / "feedback" / "solution").glob("*/*.html"))
-    assert len(pages) == len(PART2)
+    assert len(pages) == len(SYSTEMS)
     for page in pages:
         text = page.read_text()
         assert not [t for t in HIDDEN_TEXT if t in text], page

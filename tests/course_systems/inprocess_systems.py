@@ -1,8 +1,8 @@
 """Run part 2's bank on one notebook in this process, without nbgrader: which test cells fail.
 
-    python tests/course2/inprocess2.py <notebook.ipynb>     # prints JSON {variant id: [cells]}
+    python tests/course_systems/inprocess_systems.py <notebook.ipynb>     # prints JSON {variant id: [cells]}
 
-A fast stand-in for autograding (tests/course2/test_part2_pipeline.py does the real thing).
+A fast stand-in for autograding (tests/course_systems/test_systems_pipeline.py does the real thing).
 The set-up cells (the locked code cells before the first answer) and every solution run once;
 each variant then re-runs only its edited answer cells (and the later answer cells that call
 them, so that they see the edited function), then every test cell with its hidden part. The
@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # the repo: tests.course.bank
 
-from bank2 import ALTERNATIVES, WRONG  # noqa: E402
+from bank_systems import ALTERNATIVES, WRONG  # noqa: E402
 from rnnkit.course.submissions import apply_edit, solution_text  # noqa: E402
 
 

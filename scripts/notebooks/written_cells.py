@@ -1,4 +1,4 @@
-"""Cell helpers that part 2's builders add to `cells`: manually graded written answers."""
+"""Cell helpers that the builders of 05-08 add to `cells`: manually graded written answers."""
 from cells import SCHEMA, _text
 
 import nbformat

@@ -1,9 +1,11 @@
-"""Grading of the course's part 2 (assignments 05-08): exercises that check themselves.
+"""Custom exercises (assignments 05-08): exercises that bring their own cases and checks.
 
-Part 1's exercises share one shape (arrays in, arrays out, compared with `rnnkit.reference`).
-Part 2's do not: an optimizer step, a training loop over chunks, sampling with a seeded
-generator, `@njit` functions in float32, CUDA kernels launched by the checker, timings fitted
-by a power law. Each part-2 exercise is a `Part2Exercise` that knows
+The array exercises of 01-04 share one shape (arrays in, arrays out, compared with
+`rnnkit.reference`: `exercises.EXERCISES`). These do not: an optimizer step, a training loop
+over chunks, sampling with a seeded generator, `@njit` functions in float32, CUDA kernels
+launched by the checker, a fitted exponent. Their modules are named by topic: `training` (05),
+`njit` (06), `kernels` (07), `analysis` (08). Each custom exercise is a `CustomExercise` that
+knows
 
 - its cases, regenerated from a seed (`cases`), the same in the kernel and in the grader;
 - the expected outputs of a case (`expected`), computed from numpy references only;
@@ -11,15 +13,15 @@ by a power law. Each part-2 exercise is a `Part2Exercise` that knows
   (`require`: "is a compiled nopython dispatcher", "no race on 1 and 2 threads", ...);
 - the classic mistakes it recognises (`diagnose`).
 
-In a test cell (the same call as part 1: `rnnkit.grading.check` hands part-2 names here)::
+In a test cell (the same call as for 01-04: `rnnkit.grading.check` hands these names here)::
 
     from rnnkit.grading import check
     check("adam_step", adam_step)
     check("lstm_backward_njit", lstm_backward_njit, forward=lstm_forward_njit, hidden=True)
 
-Trusted scoring works as in part 1: every call emits a record (`record.MIME`) of the student's
+Trusted scoring works as for 01-04: every call emits a record (`record.MIME`) of the student's
 outputs; the grader's `VerifyRecords` finds the exercise through
-`rnnkit.grading.exercises.part2_exercises()` (this module's `PART2`) and calls its
+`rnnkit.grading.exercises.custom_exercises()` and calls its
 `verify_record`, which regenerates the cases from the record's seed and recomputes the
 expected outputs in the grader's own process. A record carries no verdict.
 """
@@ -51,11 +53,11 @@ class Case:
         return ", ".join(f"{k}={v}" for k, v in self.sizes.items())
 
 
-class Part2Exercise:
-    """One part-2 exercise. Subclasses set `name` and implement `make_case`, `expected`, `run`."""
+class CustomExercise:
+    """One custom exercise. Subclasses set `name` and implement `make_case`, `expected`, `run`."""
 
     name = None
-    family = "part2"
+    family = "custom"
     n_cases = (3, 4)            # visible, hidden
     tolerance = TOLERANCE
     what = "your function"      # used in messages ("your kernel", ...)
@@ -224,7 +226,7 @@ class Part2Exercise:
         return None
 
 
-# Helpers shared by the part-2 modules --------------------------------------------------------
+# Helpers shared by the custom exercise modules --------------------------------------------------------
 
 def as_array(who, key, value, shape, dtype=np.float64):
     """The student's output `key` as an array of `shape` and `dtype`, or a Problem."""
@@ -260,20 +262,20 @@ def unpack(who, result, names):
 _EXERCISES = {}
 
 
-def part2_exercises():
-    """name -> exercise, for every part-2 exercise (its modules are imported on first use)."""
+def custom_exercises():
+    """name -> exercise, for every custom exercise (its modules are imported on first use)."""
     if not _EXERCISES:
-        from rnnkit.grading import part2_analysis, part2_cuda, part2_numba, part2_training
-        for module in (part2_training, part2_numba, part2_cuda, part2_analysis):
+        from rnnkit.grading import analysis, kernels, njit, training
+        for module in (training, njit, kernels, analysis):
             for exercise in module.EXERCISES:
                 _EXERCISES[exercise.name] = exercise
     return _EXERCISES
 
 
 def check(name, func, forward=None, seed=None, hidden=False, **options):
-    """Check the student's `func` for a part-2 exercise (part-1 names go to part 1's check)."""
+    """Check the student's `func` for a custom exercise (part-1 names go to part 1's check)."""
     __tracebackhide__ = True  # noqa: F841
-    exercises = part2_exercises()
+    exercises = custom_exercises()
     if name not in exercises:
         from rnnkit.grading.checker import check as part1_check
         return part1_check(name, func, forward=forward, seed=seed, hidden=hidden, **options)
