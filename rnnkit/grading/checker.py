@@ -6,7 +6,7 @@ from rnnkit.grading.cases import make_inputs
 from rnnkit.grading.compare import first_mismatch
 from rnnkit.grading.diagnose import (forward_note, match_mistake, mistake_is_forward_slip,
                                      run_probes)
-from rnnkit.grading.exercises import EXERCISES, get_exercise, custom_exercises, resolve_variant
+from rnnkit.grading.exercises import find_exercise, resolve_variant
 from rnnkit.grading.messages import WIDTH, check_failure, wrap_message  # noqa: F401 (re-exported)
 from rnnkit.grading.probes import case_outputs, problem_message, require_callables
 from rnnkit.grading.recorder import run_cases
@@ -27,12 +27,14 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
     Either way a record of the outputs is emitted for the grader (see `record`).
     """
     __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
-    if name not in EXERCISES and name in custom_exercises():  # assignments 05-08
-        if cases is not None or variant:
-            given = ["cases"] * (cases is not None) + list(variant)
-            raise TypeError(f"check({name!r}) takes no option(s) {', '.join(given)}")
-        return custom_exercises()[name].check(func, forward=forward, seed=seed, hidden=hidden)
-    exercise = get_exercise(name)
+    return find_exercise(name).check(func, forward=forward, cases=cases, seed=seed,
+                                     hidden=hidden, **variant)
+
+
+def check_arrays(exercise, func, forward, cases, seed, hidden, variant):
+    """`check` for an array exercise of 01-04 (`Exercise.check`)."""
+    __tracebackhide__ = True  # noqa: F841
+    name = exercise.name
     full_variant = resolve_variant(exercise, variant)
     require_callables(exercise, func, forward)
     n = run_cases(exercise, full_variant, seed, hidden, cases,

@@ -130,9 +130,24 @@ class CustomExercise:
             return str(problem)
         return None
 
-    # --- judging (the grader's side: the student build has none of it) --------------------
-    def check(self, func, forward=None, seed=None, hidden=False):
+    def no_options(self, cases, variant):
+        """These exercises have fixed cases and no variants."""
+        if cases is not None or variant:
+            given = ["cases"] * (cases is not None) + list(variant)
+            raise TypeError(f"check({self.name!r}) takes no option(s) {', '.join(given)}")
+
+    def record(self, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+        """The student build's check: record the outputs, decide nothing (`recorder`)."""
         __tracebackhide__ = True  # noqa: F841
+        self.no_options(cases, variant)
+        from rnnkit.grading.recorder import record_custom
+        return record_custom(self, func, forward, seed, hidden)
+
+    # --- judging (the grader's side: the student build has none of it) --------------------
+    def check(self, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+        """The full check: compare with the expected outputs, with this exercise's hints."""
+        __tracebackhide__ = True  # noqa: F841
+        self.no_options(cases, variant)
         if not callable(func):
             raise TypeError(f"check({self.name!r}, func): func must be your function, got "
                             f"{type(func).__name__}")
@@ -177,7 +192,7 @@ class CustomExercise:
                 return "\n".join(lines)
         return None
 
-    def verify_record(self, call, record):
+    def verify_record(self, call, record, reference=None):
         """The grader's side: None when `record` is a correct result of `call`, else a
         `verify.Finding` saying why not (a wrong answer carries the student's explanation)."""
         from rnnkit.grading.verify import Finding
@@ -270,15 +285,3 @@ def custom_exercises():
             for exercise in module.EXERCISES:
                 _EXERCISES[exercise.name] = exercise
     return _EXERCISES
-
-
-def check(name, func, forward=None, seed=None, hidden=False, **options):
-    """Check the student's `func` for a custom exercise (part-1 names go to part 1's check)."""
-    __tracebackhide__ = True  # noqa: F841
-    exercises = custom_exercises()
-    if name not in exercises:
-        from rnnkit.grading.checker import check as part1_check
-        return part1_check(name, func, forward=forward, seed=seed, hidden=hidden, **options)
-    if options:
-        raise TypeError(f"check({name!r}) takes no option(s) {', '.join(options)}")
-    return exercises[name].check(func, forward=forward, seed=seed, hidden=hidden)

@@ -39,6 +39,24 @@ class Exercise:
     def variant_defaults(self):
         return dict(VARIANTS.get(self.family, {}))
 
+    # the interface every exercise has, of 01-04 (these) and of 05-08 (`custom.CustomExercise`)
+    def check(self, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+        """The full check: compare with the reference, explain a mismatch (`checker`)."""
+        __tracebackhide__ = True  # noqa: F841
+        from rnnkit.grading.checker import check_arrays
+        return check_arrays(self, func, forward, cases, seed, hidden, variant)
+
+    def record(self, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+        """The student build's check: record the outputs, decide nothing (`recorder`)."""
+        __tracebackhide__ = True  # noqa: F841
+        from rnnkit.grading.recorder import record_arrays
+        return record_arrays(self, func, forward, cases, seed, hidden, variant)
+
+    def verify_record(self, call, record, reference):
+        """The grader's verdict on a record: None, or a `verify.Finding` (`verify`)."""
+        from rnnkit.grading.verify import verify_array_record
+        return verify_array_record(self, call, record, reference)
+
 
 def _cell(family):
     """The eight exercises of one recurrent cell family."""
@@ -86,9 +104,22 @@ def custom_exercises():
 
 
 def get_exercise(name):
+    """The array exercise (01-04) named `name`."""
     if name not in EXERCISES:
         raise ValueError(f"unknown exercise {name!r}; the names are: {', '.join(EXERCISES)}")
     return EXERCISES[name]
+
+
+def find_exercise(name):
+    """The exercise named `name`, of any assignment: 01-04's `Exercise`, 05-08's
+    `CustomExercise`; both have `check`, `record` and `verify_record`."""
+    if name in EXERCISES:
+        return EXERCISES[name]
+    custom = custom_exercises()
+    if name in custom:
+        return custom[name]
+    raise ValueError(f"unknown exercise {name!r}; the names are: "
+                     f"{', '.join([*EXERCISES, *custom])}")
 
 
 def resolve_variant(exercise, variant):

@@ -18,7 +18,7 @@ import secrets
 from rnnkit.grading import record as records
 from rnnkit.grading import visible
 from rnnkit.grading.cases import case_plan, make_inputs
-from rnnkit.grading.exercises import EXERCISES, get_exercise, custom_exercises, resolve_variant
+from rnnkit.grading.exercises import find_exercise, resolve_variant
 from rnnkit.grading.messages import check_failure, headed, label
 from rnnkit.grading.probes import (case_outputs, forward_outputs, probe_outputs, problem_message,
                                   require_callables)
@@ -32,12 +32,14 @@ def check(name, func, forward=None, cases=None, seed=None, hidden=False, **varia
     run on a case. Whether the outputs are right is decided by the grader, not here.
     """
     __tracebackhide__ = True  # noqa: F841 (IPython and pytest hide this frame)
-    if name not in EXERCISES and name in custom_exercises():
-        if cases is not None or variant:
-            given = ["cases"] * (cases is not None) + list(variant)
-            raise TypeError(f"check({name!r}) takes no option(s) {', '.join(given)}")
-        return _record_custom(custom_exercises()[name], func, forward, seed, hidden)
-    exercise = get_exercise(name)
+    return find_exercise(name).record(func, forward=forward, cases=cases, seed=seed,
+                                      hidden=hidden, **variant)
+
+
+def record_arrays(exercise, func, forward, cases, seed, hidden, variant):
+    """`check` of the student build for an array exercise of 01-04 (`Exercise.record`)."""
+    __tracebackhide__ = True  # noqa: F841
+    name = exercise.name
     full_variant = resolve_variant(exercise, variant)
     require_callables(exercise, func, forward)
     fixture = visible.find(name, full_variant, seed, hidden, cases)
@@ -103,7 +105,8 @@ def _record_case(exercise, func, forward, case, n_cases, variant, pass_variant, 
     return None
 
 
-def _record_custom(exercise, func, forward, seed, hidden):
+def record_custom(exercise, func, forward, seed, hidden):
+    """`check` of the student build for a custom exercise of 05-08 (`CustomExercise.record`)."""
     __tracebackhide__ = True  # noqa: F841
     if not callable(func):
         raise TypeError(f"check({exercise.name!r}, func): func must be your function, got "

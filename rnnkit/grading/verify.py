@@ -13,7 +13,7 @@ import re
 from rnnkit.grading import record as records
 from rnnkit.grading.cases import case_plan, default_case_count, make_inputs
 from rnnkit.grading.compare import first_mismatch, scaled_error
-from rnnkit.grading.exercises import EXERCISES, custom_exercises, resolve_variant
+from rnnkit.grading.exercises import find_exercise, resolve_variant
 from rnnkit.grading.messages import headed, label
 from rnnkit.grading.runner import run_reference
 
@@ -135,13 +135,17 @@ def find_records(outputs):
 def verify_record(call, record, reference):
     """None if `record` is a correct result of `call`, else a `Finding` saying what is wrong."""
     name = call["name"]
-    if name not in EXERCISES:
-        custom = custom_exercises()
-        if name in custom:  # assignments 05-08 verify their own records
-            found = custom[name].verify_record(call, record)
-            return found if found is None or isinstance(found, Finding) else Finding(found)
+    try:
+        exercise = find_exercise(name)
+    except ValueError:
         return Finding(f"check({name!r}) names no known exercise")
-    exercise = EXERCISES[name]
+    found = exercise.verify_record(call, record, reference)
+    return found if found is None or isinstance(found, Finding) else Finding(found)
+
+
+def verify_array_record(exercise, call, record, reference):
+    """`verify_record` for an array exercise of 01-04 (`Exercise.verify_record`)."""
+    name = exercise.name
     if not isinstance(record, dict) or record.get("version") != records.VERSION:
         return Finding("the record is malformed")
     if record.get("name") != name:

@@ -61,9 +61,8 @@ COPIED = ("_checks.py", "data", "grading/cases.py", "grading/compare.py",
 #: copied without the named top-level functions, or methods of every class
 STRIPPED = {
     "grading/runner.py": {"functions": ("run_reference",)},
-    "grading/custom.py": {"functions": ("check",),
-                         "methods": ("check", "compare", "verify_record", "expected",
-                                     "diagnose")},
+    "grading/custom.py": {"methods": ("check", "compare", "verify_record", "expected",
+                                      "diagnose")},
     **{f"grading/{topic}.py": {"methods": ("expected", "diagnose")}
        for topic in ("training", "njit", "kernels", "analysis")},
 }

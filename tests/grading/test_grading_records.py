@@ -199,20 +199,20 @@ class FakeCustomExercise:
     def __init__(self):
         self.calls = []
 
-    def check(self, func, forward=None, seed=None, hidden=False):
+    def check(self, func, forward=None, cases=None, seed=None, hidden=False, **variant):
+        if cases is not None or variant:
+            raise TypeError("check('adam_step') takes no option(s)")
         self.calls.append(("check", func, forward, seed, hidden))
 
-    def verify_record(self, call, record):
+    def verify_record(self, call, record, reference=None):
         self.calls.append(("verify", call["name"], record))
         return None if record == {"ok": True} else "wrong"
 
 
 def test_custom_exercise_names_are_handed_to_their_exercise(monkeypatch):
-    import rnnkit.grading.checker as checker
-    import rnnkit.grading.verify as verify
+    import rnnkit.grading.exercises as exercises
     fake = FakeCustomExercise()
-    monkeypatch.setattr(checker, "custom_exercises", lambda: {"adam_step": fake})
-    monkeypatch.setattr(verify, "custom_exercises", lambda: {"adam_step": fake})
+    monkeypatch.setattr(exercises, "custom_exercises", lambda: {"adam_step": fake})
     check("adam_step", len, seed=3, hidden=True)
     assert fake.calls == [("check", len, None, 3, True)]
     with pytest.raises(TypeError, match="takes no option"):
